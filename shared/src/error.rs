@@ -1,0 +1,79 @@
+//! Error bodies: every HTTP error is `{ "code": "...", "message": "..." }`.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable, machine-matchable error codes. Never rename one: frontends match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    InvalidJson,
+    InvalidEmail,
+    ValidationFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    NotFound,
+    MethodNotAllowed,
+    Unauthorized,
+    InvalidToken,
+    TokenExpired,
+    Forbidden,
+    RequiresSeat,
+    RequiresEnterprise,
+    RequiresAdmin,
+    ContactAlreadyEnrolled,
+    ContactUnsubscribed,
+    ContactBounced,
+    EnrollmentNotActive,
+    SequenceDeleted,
+    SequenceHasNoSteps,
+    Conflict,
+    InvalidSignature,
+    StaleTimestamp,
+    RateLimited,
+    Internal,
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The snake_case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidEmail => "invalid_email",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RequiresSeat => "requires_seat",
+            ErrorCode::RequiresEnterprise => "requires_enterprise",
+            ErrorCode::RequiresAdmin => "requires_admin",
+            ErrorCode::ContactAlreadyEnrolled => "contact_already_enrolled",
+            ErrorCode::ContactUnsubscribed => "contact_unsubscribed",
+            ErrorCode::ContactBounced => "contact_bounced",
+            ErrorCode::EnrollmentNotActive => "enrollment_not_active",
+            ErrorCode::SequenceDeleted => "sequence_deleted",
+            ErrorCode::SequenceHasNoSteps => "sequence_has_no_steps",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::StaleTimestamp => "stale_timestamp",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
