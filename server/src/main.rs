@@ -1,1 +1,138 @@
-fn main() {}
+//! The `sequencer` binary: serve, demo, admin commands.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sequencer_server::clock::SystemClock;
+use sequencer_server::domain::{EmailAddress, Role, Seat, Tier};
+use sequencer_server::http::StaticDir;
+use sequencer_server::service::{login::hash_password, App};
+use sequencer_server::{build_app, demo, load_secret, worker};
+
+#[derive(Parser)]
+#[command(name = "sequencer", about = "Sequencer: sales sequences that stop at the right moment")]
+struct Cli {
+    /// Database URL: sqlite://PATH (default, embedded) or postgres://... (multi-instance).
+    #[arg(long, env = "SEQUENCER_DATABASE_URL", default_value = "sqlite://data/sequencer.db", global = true)]
+    database_url: String,
+    /// Where the signing secret (and the demo outbox) live.
+    #[arg(long, env = "SEQUENCER_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// Outgoing mail: smtp://host:port, smtps://user:pass@host, or outbox:DIR (writes .eml files).
+    #[arg(long, env = "SEQUENCER_MAIL_URL", default_value = "outbox:data/outbox", global = true)]
+    mail_url: String,
+    /// Public base URL of this server (links in emails, manifests).
+    #[arg(long, env = "SEQUENCER_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    public_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and the scheduler.
+    Serve {
+        #[arg(long, env = "SEQUENCER_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// The built frontend (Trunk's dist folder).
+        #[arg(long, env = "SEQUENCER_STATIC_DIR", default_value = "frontend/dist")]
+        static_dir: PathBuf,
+        /// Do not run the scheduler in this process.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Seed demo data (idempotent) and print a signed-in URL.
+    Demo,
+    /// Create an account and print its id.
+    CreateAccount {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "professional")]
+        tier: String,
+    },
+    /// Create a user in an account and print a session token.
+    CreateUser {
+        #[arg(long)]
+        account: i64,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// sales_pro, sales_enterprise, service_pro, service_enterprise (omit for none).
+        #[arg(long)]
+        seat: Option<String>,
+        #[arg(long, env = "SEQUENCER_NEW_USER_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Print a session token for an existing user.
+    Token {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    let cli = Cli::parse();
+    let secret = load_secret(&cli.data_dir)?;
+    let app = build_app(&cli.database_url, &cli.mail_url, &cli.public_url, secret, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("opening {}", cli.database_url))?;
+    match cli.command {
+        Command::Serve { bind, static_dir, no_worker } => serve(app, &bind, static_dir, no_worker).await,
+        Command::Demo => {
+            let caller = demo::seed(&app).await?;
+            let token = app.session_token(&caller.user).token;
+            let base = app.settings.public_url.clone();
+            println!("Demo account: {} (user {} / password {})", caller.account.name, demo::DEMO_EMAIL, demo::DEMO_PASSWORD);
+            println!("Web app:  {base}/app/?token={token}");
+            println!("Panel:    {base}/addin/?token={token}");
+            println!("API:      {base}/api/v1  (Authorization: Bearer {token})");
+            Ok(())
+        }
+        Command::CreateAccount { name, tier } => {
+            let tier = Tier::parse(&tier).context("tier is professional or enterprise")?;
+            let account = app.store.create_account(&name, tier, app.now()).await?;
+            println!("{}", account.id.0);
+            Ok(())
+        }
+        Command::CreateUser { account, email, name, role, seat, password } => {
+            let role = Role::parse(&role).context("role is admin or user")?;
+            let seat = seat.map(|s| Seat::parse(&s).context("unknown seat")).transpose()?;
+            let email = EmailAddress::parse(&email)?;
+            let hash = password.map(|p| hash_password(&p));
+            let account = sequencer_server::domain::AccountId(account);
+            app.store.account(account).await?.context("no such account")?;
+            let user = app.store.create_user(account, &email, &name, role, seat, hash.as_deref(), app.now()).await?;
+            println!("{}", app.session_token(&user).token);
+            Ok(())
+        }
+        Command::Token { email } => {
+            let email = EmailAddress::parse(&email)?;
+            let (user, _) = app.store.users_by_email(&email).await?.into_iter().next().context("no such user")?;
+            println!("{}", app.session_token(&user).token);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    let addr = listener.local_addr()?;
+    let dir = static_dir.join("index.html").exists().then_some(static_dir.clone());
+    if dir.is_none() {
+        tracing::warn!("{} has no index.html: the web app and panel are not built (run `cargo xtask run`)", static_dir.display());
+    }
+    if !no_worker {
+        tokio::spawn(worker::run(app.clone(), std::time::Duration::from_secs(1)));
+    }
+    tracing::info!("listening on http://{addr}");
+    sequencer_server::http::serve(app, listener, StaticDir(dir))?.await?;
+    Ok(())
+}

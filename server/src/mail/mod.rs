@@ -1,0 +1,100 @@
+//! Outgoing mail: building RFC 5322 messages and handing them to an SMTP relay (or an outbox
+//! folder for local demos). Inbound parsing lives in the `sequencer-classify` crate.
+
+use std::path::PathBuf;
+
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// One email to send, fully rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    pub from_name: String,
+    pub from_email: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Without angle brackets.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    /// Extra headers, e.g. `List-Unsubscribe`.
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid address: {0}")]
+    Address(String),
+    #[error("could not build the message: {0}")]
+    Build(String),
+    #[error("SMTP delivery failed: {0}")]
+    Smtp(String),
+    #[error("outbox write failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where mail goes.
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Outbox(PathBuf),
+}
+
+impl Mailer {
+    /// `smtp://host:port` (plain, for a local relay or sink) or `smtps://host:port` / `smtp+starttls://`
+    /// (TLS); anything else is a folder path for `.eml` files.
+    pub fn from_url(url: &str) -> Result<Mailer, MailError> {
+        if let Some(rest) = url.strip_prefix("smtp://") {
+            let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "25"));
+            let port = port.trim_end_matches('/').parse().map_err(|_| MailError::Build(format!("bad port in {url}")))?;
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).pool_config(lettre::transport::smtp::PoolConfig::new().max_size(8)).build();
+            return Ok(Mailer::Smtp(transport));
+        }
+        if url.starts_with("smtps://") || url.starts_with("smtp+starttls://") {
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| MailError::Build(e.to_string()))?.build();
+            return Ok(Mailer::Smtp(transport));
+        }
+        Ok(Mailer::Outbox(PathBuf::from(url.strip_prefix("outbox:").unwrap_or(url))))
+    }
+
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        let message = build(email)?;
+        match self {
+            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| MailError::Smtp(e.to_string())),
+            Mailer::Outbox(dir) => {
+                tokio::fs::create_dir_all(dir).await?;
+                let name = email.message_id.replace(['/', '\\', '<', '>'], "_");
+                tokio::fs::write(dir.join(format!("{name}.eml")), message.formatted()).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn mailbox(name: &str, email: &str) -> Result<Mailbox, MailError> {
+    let addr = email.parse().map_err(|_| MailError::Address(email.to_string()))?;
+    Ok(Mailbox::new(if name.is_empty() { None } else { Some(name.to_string()) }, addr))
+}
+
+/// Builds the RFC 5322 message, threading follow-ups with In-Reply-To/References.
+pub fn build(email: &OutgoingEmail) -> Result<Message, MailError> {
+    let mut b = Message::builder()
+        .from(mailbox(&email.from_name, &email.from_email)?)
+        .to(mailbox("", &email.to)?)
+        .subject(email.subject.clone())
+        .message_id(Some(format!("<{}>", email.message_id)));
+    if let Some(parent) = &email.in_reply_to {
+        b = b.in_reply_to(format!("<{parent}>"));
+    }
+    if !email.references.is_empty() {
+        b = b.references(email.references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
+    }
+    for (name, value) in &email.headers {
+        b = b.raw_header(lettre::message::header::HeaderValue::new(
+            lettre::message::header::HeaderName::new_from_ascii(name.clone()).map_err(|e| MailError::Build(e.to_string()))?,
+            value.clone(),
+        ));
+    }
+    b.header(ContentType::TEXT_PLAIN).body(email.body.clone()).map_err(|e| MailError::Build(e.to_string()))
+}

@@ -1,0 +1,141 @@
+//! Use cases: enroll, unenroll, execute steps, read views. Orchestrates the store, the pure engine
+//! and the mailer; knows nothing of HTTP. Every use case is scoped to the caller's account.
+
+mod contacts;
+mod enroll;
+pub mod login;
+mod execute;
+mod recipients;
+mod sequences;
+mod unenroll;
+pub mod views;
+
+pub use execute::TickReport;
+
+use std::sync::Arc;
+
+use shared::ErrorCode;
+
+use crate::clock::Clock;
+use crate::domain::*;
+use crate::mail::{MailError, Mailer};
+use crate::store::{Store, StoreError};
+
+/// Deployment settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public base URL, e.g. `https://sales.example.com` (links in emails, manifests).
+    pub public_url: String,
+    /// Secret for signing session tokens and links.
+    pub secret: Vec<u8>,
+}
+
+/// The application: everything a use case may touch.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<Mailer>,
+    pub settings: Arc<Settings>,
+}
+
+/// The authenticated user and their account.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub account: Account,
+}
+
+impl Caller {
+    /// Enrolling and unenrolling need an active user with a seat.
+    pub fn require_seat(&self) -> Result<()> {
+        if self.user.can_use_sequences() {
+            Ok(())
+        } else {
+            Err(ServiceError::RequiresSeat)
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<()> {
+        if self.user.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ServiceError::RequiresAdmin)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    InvalidEmail(#[from] EmailError),
+    #[error("{0}")]
+    Validation(String),
+    #[error("this action needs a Sales or Service seat")]
+    RequiresSeat,
+    #[error("this feature is available on the enterprise tier only")]
+    RequiresEnterprise,
+    #[error("this action needs an admin")]
+    RequiresAdmin,
+    #[error("the contact is already in an active or paused enrollment")]
+    ContactAlreadyEnrolled,
+    #[error("the contact unsubscribed from sales email and cannot be enrolled")]
+    ContactUnsubscribed,
+    #[error("the contact's email address bounced and cannot be enrolled")]
+    ContactBounced,
+    #[error("the enrollment is {0}, not active or paused")]
+    EnrollmentNotActive(EnrollmentState),
+    #[error("the sequence was deleted")]
+    SequenceDeleted,
+    #[error("the sequence has no steps")]
+    SequenceHasNoSteps,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid credentials or token: {0}")]
+    Unauthorized(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+impl ServiceError {
+    /// The stable wire code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::NotFound(_) => ErrorCode::NotFound,
+            ServiceError::InvalidEmail(_) => ErrorCode::InvalidEmail,
+            ServiceError::Validation(_) => ErrorCode::ValidationFailed,
+            ServiceError::RequiresSeat => ErrorCode::RequiresSeat,
+            ServiceError::RequiresEnterprise => ErrorCode::RequiresEnterprise,
+            ServiceError::RequiresAdmin => ErrorCode::RequiresAdmin,
+            ServiceError::ContactAlreadyEnrolled => ErrorCode::ContactAlreadyEnrolled,
+            ServiceError::ContactUnsubscribed => ErrorCode::ContactUnsubscribed,
+            ServiceError::ContactBounced => ErrorCode::ContactBounced,
+            ServiceError::EnrollmentNotActive(_) => ErrorCode::EnrollmentNotActive,
+            ServiceError::SequenceDeleted => ErrorCode::SequenceDeleted,
+            ServiceError::SequenceHasNoSteps => ErrorCode::SequenceHasNoSteps,
+            ServiceError::Conflict(_) => ErrorCode::Conflict,
+            ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ServiceError::Store(StoreError::Duplicate(_)) => ErrorCode::Conflict,
+            ServiceError::Store(_) | ServiceError::Mail(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The wire body (5xx messages are opaque).
+    pub fn body(&self) -> shared::ErrorBody {
+        let code = self.code();
+        let message = if code == ErrorCode::Internal { "internal error".to_string() } else { self.to_string() };
+        shared::ErrorBody { code, message }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+impl App {
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+}
