@@ -1,1 +1,5 @@
-fn main() {}
+//! Browser entry: everything lives in the library so native tests can render it.
+
+fn main() {
+    frontend::start();
+}

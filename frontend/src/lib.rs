@@ -1,0 +1,38 @@
+//! The Sequencer panel (inside Outlook, Gmail or a standalone page) and the web app, in one Yew crate.
+//!
+//! Layers, outermost first: `host/` (the only code that touches Office.js, the Gmail extension bridge
+//! or the page's recipient fields), `api/` (typed HTTP client over `shared`), `views/` (fetch and
+//! compose), `components/` (presentational: props in, callbacks out; no DOM, clock or network while
+//! rendering, so every component renders natively in tests) and the pure helpers in `format`,
+//! `email` and `route`. All business rules live on the server.
+
+pub mod api;
+pub mod clock;
+pub mod components;
+pub mod email;
+pub mod format;
+pub mod host;
+pub mod route;
+pub mod session;
+pub mod views;
+
+pub use views::root::{Mode, Root, RootProps};
+
+/// Entry point of the browser bundle: picks the panel or the web app from the path.
+///
+/// Runs once, before the first render, so it may read `window.location`.
+pub fn start() {
+    let mode = session::detect_mode();
+    let token = session::take_token_from_url();
+    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    let host = host::standalone::StandaloneHost::new(token.clone());
+    let props = RootProps {
+        mode,
+        host: host::HostHandle::new(host),
+        clock: clock::Clock::read(),
+        token,
+        route: route::Route::parse(&hash),
+        frozen_clock: false,
+    };
+    yew::Renderer::<Root>::with_props(props).render();
+}
