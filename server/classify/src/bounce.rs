@@ -1,0 +1,366 @@
+//! Delivery failures: is this message a bounce or delay notice (RFC 3464 reports and the
+//! non-standard formats of qmail, Exim, Postfix, Sendmail, Exchange, Gmail, Yahoo, Lotus, ...),
+//! which recipients failed, with which status, and whether it is hard, soft or policy.
+//! Also recognises ARF feedback reports and successful-delivery reports, which are not bounces.
+
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
+use crate::doc::Doc;
+use crate::dsn::{self, RecipientStatus};
+use crate::reason::{self, Group};
+use crate::{recipients, text, Class, Classification};
+
+/// Subjects of bounces, in the languages MTAs localise them into.
+const SUBJECTS: &[&str] = &[
+    "undeliverable",
+    "undelivered",
+    "undeliverable mail",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "delivery has failed",
+    "mail delivery failed",
+    "failure notice",
+    "returned mail",
+    "returned to sender",
+    "mail system error",
+    "delivery notification",
+    "nondeliverable",
+    "non-deliverable",
+    "non remis",
+    "non distribuabl",
+    "unzustellbar",
+    "nicht zustellbar",
+    "zustellung fehlgeschlagen",
+    "unzustellbare",
+    "onbestelbaar",
+    "niet bezorgd",
+    "no se puede entregar",
+    "no entregado",
+    "não entregue",
+    "nao entregue",
+    "mancata consegna",
+    "impossibile recapitare",
+    "kan inte levereras",
+    "olevererbart",
+    "ikke leveret",
+    "kunne ikke leveres",
+    "toimitus epäonnistui",
+    "niedostarczon",
+    "could not send message",
+    "message not delivered",
+    "not delivered",
+    "delivery problem",
+    "warning: message",
+    "delayed mail",
+    "delivery delayed",
+    "mail could not be delivered",
+    "permanent error",
+    "bounce",
+    "error sending",
+    "mail failure",
+    "message delivery",
+    "delivery report",
+    "returned message",
+    "failed delivery",
+    "系统退信",
+    "退信",
+    "不能送達",
+    "配信不能",
+    "送信エラー",
+    "未送達",
+    "sending failed",
+    "mail delivery subsystem",
+    "delivery notice",
+    "mail returned",
+    "nondelivery",
+    "non-delivery",
+    "envoi impossible",
+    "échec de la remise",
+    "echec de la remise",
+];
+
+/// Body phrases that only bounces contain.
+const BODY: &[&str] = &[
+    "delivery has failed",
+    "could not be delivered",
+    "couldn't be delivered",
+    "undeliverable",
+    "permanent error",
+    "permanent failure",
+    "following address(es) failed",
+    "following addresses had permanent",
+    "delivery to the following recipient",
+    "was not delivered",
+    "wasn't delivered",
+    "i'm sorry to have to inform you",
+    "unable to deliver",
+    "failed permanently",
+    "this is the qmail-send program",
+    "this is the mail system at host",
+    "message could not be delivered",
+    "your message did not reach",
+    "delivery failed",
+    "mail delivery failed",
+    "returned mail",
+    "the following recipient",
+    "recipient address rejected",
+    "the original message was received",
+    "transcript of session follows",
+    "smtp error from remote",
+    "delivery is delayed",
+    "has been delayed",
+    "still trying",
+    "will continue trying",
+    "will be retried",
+    "not yet been delivered",
+    "not been delivered",
+    "delivery to the following",
+    "non remis",
+    "unzustellbar",
+    "konnte nicht zugestellt",
+    "nicht zugestellt",
+    "was undeliverable",
+    "could not deliver",
+    "your mail to the following",
+    "delivery status notification",
+    "the mail system",
+    "message you sent",
+    "host unknown",
+    "user unknown",
+    "mailbox unavailable",
+    "mail was not delivered",
+    "can't be delivered",
+    "cannot be delivered",
+    "rejected your message",
+    "message was rejected",
+    "remote server rejected",
+    "delivery attempt",
+    "a message that you sent could not",
+    "this message was created automatically by mail delivery",
+    "error occurred while",
+    "failed to deliver",
+    "bounced",
+    "unable to be delivered",
+    "was rejected",
+    "not be delivered",
+    "problem delivering",
+    "delivery failure",
+    "送信できません",
+    "送信できませんでした",
+    "届きませんでした",
+    "配信できません",
+    "配送できません",
+    "宛先不明",
+    "退信",
+    "未能送达",
+];
+
+const DELAY: &[&str] = &[
+    "will continue trying",
+    "still trying",
+    "will be retried",
+    "not yet been delivered",
+    "delivery is delayed",
+    "has been delayed",
+    "will retry",
+    "delivery delayed",
+    "warning: message",
+    "temporary delivery failure",
+    "no action is required on your part",
+];
+
+static SUBJECT_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(SUBJECTS));
+static BODY_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(BODY));
+static DELAY_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(DELAY));
+
+fn build(p: &[&str]) -> Option<AhoCorasick> {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(p)
+        .ok()
+}
+
+fn hit(ac: &LazyLock<Option<AhoCorasick>>, s: &str) -> bool {
+    ac.as_ref().is_some_and(|a| a.is_match(s))
+}
+
+/// `Some` when the message is a bounce, a delay notice, a delivery report or a feedback report.
+pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
+    let mut signals: Vec<String> = Vec::new();
+    if doc.has_arf_part || doc.report_type.as_deref() == Some("feedback-report") {
+        // A complaint (ARF) is not a delivery failure: the recipient got the mail and
+        // reported it. Auto-reply-other changes nothing in the engine; "arf" lets the
+        // server suppress the address if it wants to.
+        let mut c = Classification::new(Class::AutoReplyOther);
+        c.signals.push("arf".into());
+        return Some(c);
+    }
+    let human = text::cut_original(&doc.body);
+    let records = if doc.has_dsn_part {
+        signals.push("dsn:part".into());
+        dsn::parse(&doc.dsn)
+    } else if has_inline_dsn(&doc.body) {
+        signals.push("dsn:inline".into());
+        dsn::parse(&doc.body)
+    } else {
+        Vec::new()
+    };
+    let system_sender = text::is_system_local(doc.from_local())
+        || doc.from_name.to_ascii_lowercase().contains("mail delivery")
+        || doc.from_name.to_ascii_lowercase().contains("mailer-daemon")
+        || doc.from_name.to_ascii_lowercase().contains("postmaster");
+    let subject_hit = hit(&SUBJECT_AC, &doc.subject);
+    let body_hit = hit(&BODY_AC, human);
+    let failed_hdr = doc.header("x-failed-recipients").is_some();
+    let is_report = doc.report_type.as_deref() == Some("delivery-status") || doc.has_dsn_part;
+    if system_sender {
+        signals.push(format!("from:{}", doc.from_local()));
+    }
+    if subject_hit {
+        signals.push("subject:bounce".into());
+    }
+    if failed_hdr {
+        signals.push("header:x-failed-recipients".into());
+    }
+    let evidence = is_report
+        || failed_hdr
+        || (system_sender && (subject_hit || body_hit || !records.is_empty()))
+        || (subject_hit && (body_hit || doc.null_return_path() || !records.is_empty()))
+        || (body_hit && doc.null_return_path() && !records.is_empty());
+    if !evidence {
+        return None;
+    }
+    if body_hit {
+        signals.push("body:bounce-phrase".into());
+    }
+    Some(decide(doc, human, records, signals))
+}
+
+fn has_inline_dsn(body: &str) -> bool {
+    let l = body.to_ascii_lowercase();
+    (l.contains("final-recipient:") || l.contains("original-recipient:"))
+        && (l.contains("\nstatus:") || l.contains("\naction:"))
+}
+
+fn decide(
+    doc: &Doc,
+    human: &str,
+    records: Vec<RecipientStatus>,
+    mut signals: Vec<String>,
+) -> Classification {
+    let failed: Vec<&RecipientStatus> = records
+        .iter()
+        .filter(|r| match r.action.as_deref() {
+            Some(a) => a.starts_with("fail"),
+            None => r.status.as_deref().is_some_and(|s| s.starts_with('5')),
+        })
+        .collect();
+    let delayed = records
+        .iter()
+        .any(|r| r.action.as_deref().is_some_and(|a| a.starts_with("delay")));
+    let delivered = !records.is_empty()
+        && records.iter().all(|r| {
+            r.action
+                .as_deref()
+                .is_some_and(|a| matches!(a, "delivered" | "relayed" | "expanded"))
+        });
+    let mut c = Classification::new(Class::BounceHard);
+    if failed.is_empty() && delivered {
+        c.class = Class::AutoReplyOther;
+        signals.push("dsn:action=delivered".into());
+        c.signals = signals;
+        return c;
+    }
+    if failed.is_empty() && (delayed || (records.is_empty() && delay_only(human))) {
+        c.class = Class::DelayNotice;
+        signals.push("dsn:action=delayed".into());
+        c.failed_recipients = records.iter().filter_map(addr).collect();
+        c.bounce_status = records.iter().find_map(|r| r.status.clone());
+        c.signals = signals;
+        return c;
+    }
+    let chosen: Vec<&RecipientStatus> = if failed.is_empty() {
+        records.iter().collect()
+    } else {
+        failed
+    };
+    for r in &chosen {
+        if let Some(a) = addr(r) {
+            if !c.failed_recipients.contains(&a) {
+                c.failed_recipients.push(a);
+            }
+        }
+    }
+    if c.failed_recipients.is_empty() {
+        c.failed_recipients = recipients::from_text(doc, human);
+    }
+    let first = chosen.first();
+    let diag = first.map(|r| r.diagnostic.as_str()).unwrap_or_default();
+    let status = first
+        .and_then(|r| r.status.clone())
+        .or_else(|| status_from_text(diag))
+        .or_else(|| status_from_text(human));
+    let (mut reason, mut group) = pick_reason(diag, status.as_deref(), human);
+    if reason == "userunknown" && after_data(human) {
+        // Refused only after the message content was sent: a filter, not a missing mailbox.
+        (reason, group) = ("filtered", Group::Policy);
+    }
+    signals.push(format!("reason:{reason}"));
+    if let Some(s) = &status {
+        signals.push(format!("dsn:status={s}"));
+    }
+    c.class = match group {
+        Group::Hard => Class::BounceHard,
+        Group::Soft => Class::BounceSoft,
+        Group::Policy => Class::BouncePolicy,
+    };
+    c.bounce_status = status;
+    c.signals = signals;
+    c
+}
+
+fn addr(r: &RecipientStatus) -> Option<String> {
+    r.recipient.clone().or_else(|| r.original.clone())
+}
+
+fn delay_only(human: &str) -> bool {
+    hit(&DELAY_AC, human) && !human.to_ascii_lowercase().contains("permanent")
+}
+
+/// Text of the diagnostic first, then a specific status code, then the whole human text.
+fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, Group) {
+    if let Some(r) = reason::from_text(diag) {
+        return r;
+    }
+    let specific = status.filter(|s| !matches!(*s, "5.0.0" | "4.0.0" | "5.5.0" | "5.0.1"));
+    if let Some(r) = specific.and_then(reason::from_status) {
+        return r;
+    }
+    if let Some(r) = reason::from_text(human) {
+        return r;
+    }
+    match status.map(|s| s.starts_with('4')) {
+        Some(true) => ("undefined", Group::Soft),
+        _ => ("undefined", Group::Hard),
+    }
+}
+
+/// The failing SMTP command was DATA (or end of data).
+fn after_data(human: &str) -> bool {
+    let l = human.to_ascii_lowercase();
+    l.contains("end of data")
+        || l.contains("after end of data")
+        || l.contains("in reply to data")
+        || l.contains(">>> data")
+}
+
+fn status_from_text(s: &str) -> Option<String> {
+    let codes = text::status_codes(s);
+    codes
+        .iter()
+        .find(|(_, c)| c.starts_with('5') || c.starts_with('4'))
+        .map(|(_, c)| c.clone())
+}

@@ -1,0 +1,116 @@
+//! RFC 3464 delivery-status fields: per-recipient blocks (`Final-Recipient`,
+//! `Original-Recipient`, `Action`, `Status`, `Diagnostic-Code`) read from a
+//! message/delivery-status part, or from the same fields written inline in a plain body.
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RecipientStatus {
+    pub recipient: Option<String>,
+    pub original: Option<String>,
+    pub action: Option<String>,
+    pub status: Option<String>,
+    pub diagnostic: String,
+}
+
+/// Reads every per-recipient block of a delivery-status text.
+pub(crate) fn parse(text: &str) -> Vec<RecipientStatus> {
+    let mut out: Vec<RecipientStatus> = Vec::new();
+    let mut cur: Option<RecipientStatus> = None;
+    for (name, value) in fields(text) {
+        match name.as_str() {
+            "final-recipient" => {
+                if let Some(c) = cur.take() {
+                    out.push(c);
+                }
+                cur = Some(RecipientStatus {
+                    recipient: addr_of(&value),
+                    ..Default::default()
+                });
+            }
+            "original-recipient" => {
+                let c = cur.get_or_insert_with(Default::default);
+                if c.original.is_some() || c.action.is_some() {
+                    // A new block that lists Original-Recipient first.
+                    if let Some(done) = cur.take() {
+                        out.push(done);
+                    }
+                    cur = Some(RecipientStatus::default());
+                }
+                if let Some(c) = cur.as_mut() {
+                    c.original = addr_of(&value);
+                }
+            }
+            "action" => {
+                if let Some(c) = cur.as_mut() {
+                    c.action = Some(value.to_ascii_lowercase());
+                }
+            }
+            "status" => {
+                if let Some(c) = cur.as_mut() {
+                    let code = crate::text::status_codes(&value)
+                        .into_iter()
+                        .next()
+                        .map(|(_, s)| s);
+                    if code.is_some() {
+                        c.status = code;
+                    }
+                }
+            }
+            "diagnostic-code" => {
+                if let Some(c) = cur.as_mut() {
+                    c.diagnostic.push_str(&value);
+                    c.diagnostic.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(c) = cur {
+        out.push(c);
+    }
+    out.retain(|r| r.recipient.is_some() || r.original.is_some() || r.status.is_some());
+    out
+}
+
+/// `(lower-case name, unfolded value)` for every `Name: value` line, folding continuations.
+fn fields(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut open = false;
+    for line in text.lines() {
+        if line.starts_with([' ', '\t']) && open {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+            continue;
+        }
+        open = false;
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty()
+            || name.len() > 40
+            || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        {
+            continue;
+        }
+        out.push((name.to_ascii_lowercase(), value.trim().to_string()));
+        open = true;
+    }
+    out
+}
+
+/// The address in `rfc822; <user@host>`.
+fn addr_of(value: &str) -> Option<String> {
+    let v = value.split_once(';').map(|(_, a)| a).unwrap_or(value);
+    let v = v
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    crate::text::addresses(v)
+        .into_iter()
+        .next()
+        .map(|(_, a)| a)
+        .or_else(|| (!v.is_empty() && v.len() < 200).then(|| v.to_ascii_lowercase()))
+}
