@@ -208,7 +208,7 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
     } else {
         Vec::new()
     };
-    let system_sender = text::is_system_local(doc.from_local())
+    let system_sender = text::is_system_local(doc.sender_local())
         || doc.from_name.to_ascii_lowercase().contains("mail delivery")
         || doc.from_name.to_ascii_lowercase().contains("mailer-daemon")
         || doc.from_name.to_ascii_lowercase().contains("postmaster");
@@ -217,7 +217,7 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
     let failed_hdr = doc.header("x-failed-recipients").is_some();
     let is_report = doc.report_type.as_deref() == Some("delivery-status") || doc.has_dsn_part;
     if system_sender {
-        signals.push(format!("from:{}", doc.from_local()));
+        signals.push(format!("from:{}", doc.sender_local()));
     }
     if subject_hit {
         signals.push("subject:bounce".into());

@@ -154,7 +154,7 @@ impl Doc {
     }
 
     /// Local part of the sender, lower-cased ("mailer-daemon").
-    pub fn from_local(&self) -> &str {
+    pub fn sender_local(&self) -> &str {
         self.from
             .as_deref()
             .and_then(|f| f.split('@').next())

@@ -680,11 +680,19 @@ fn window_before(s: &str, pos: usize, n: usize) -> &str {
     while a > 0 && !s.is_char_boundary(a) {
         a -= 1;
     }
-    let pre = &s[a..pos];
-    match pre.rfind("\n\n") {
-        Some(k) => &pre[k + 2..],
-        None => pre,
+    let mut pre = &s[a..pos];
+    if let Some(k) = pre.rfind("\n\n") {
+        pre = &pre[k + 2..];
     }
+    // A sentence end ("juni. Vanaf"): a period after a letter, not after a day number.
+    let b = pre.as_bytes();
+    if let Some(k) = (1..b.len())
+        .rev()
+        .find(|&k| b[k] == b' ' && b[k - 1] == b'.' && k >= 2 && b[k - 2].is_ascii_alphabetic())
+    {
+        pre = &pre[k..];
+    }
+    pre
 }
 
 fn window_after(s: &str, pos: usize, n: usize) -> &str {

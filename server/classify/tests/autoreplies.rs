@@ -1,5 +1,6 @@
 //! Every labelled auto-reply sample, and the hand-written fixtures for client/inbox
 //! combinations the corpus lacks, classified and snapshotted one line per file.
+#![allow(clippy::unwrap_used)] // tests are exempt (house style)
 
 #[path = "common_render.rs"]
 mod common_render;

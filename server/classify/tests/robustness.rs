@@ -1,6 +1,7 @@
 //! Stable-toolchain stand-in for the fuzz target: thousands of deterministically mutated
 //! corpus messages (byte flips, insertions, deletions, truncations, splices) go through
 //! `classify` and `parse_meta`; nothing may panic.
+#![allow(clippy::unwrap_used)] // tests are exempt (house style)
 
 use std::path::Path;
 
