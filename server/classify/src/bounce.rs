@@ -278,6 +278,9 @@ fn decide(
         c.class = Class::DelayNotice;
         signals.push("dsn:action=delayed".into());
         c.failed_recipients = records.iter().filter_map(addr).collect();
+        if c.failed_recipients.is_empty() {
+            c.failed_recipients = recipients::from_text(doc, human);
+        }
         c.bounce_status = records.iter().find_map(|r| r.status.clone());
         c.signals = signals;
         return c;

@@ -21,5 +21,5 @@ fn corpus_figures_meet_the_targets() {
 
 /// Targets are 97% (recipient) and 95% (group); these floors are what the classifier reaches
 /// today, as a regression guard, until the targets are met.
-const RECIPIENT_FLOOR: f64 = 93.0;
+const RECIPIENT_FLOOR: f64 = 94.5;
 const GROUP_FLOOR: f64 = 73.0;
