@@ -83,12 +83,19 @@ impl App {
     /// Executes one claimed step behind the gate.
     async fn execute(&self, claim: ClaimedSend, now: Millis) -> Result<TickReport> {
         let mut report = TickReport::default();
+        // Everything read from other connections is read before the gate opens: on SQLite the
+        // gate holds the only write lock, and waiting for a second pooled connection there could
+        // deadlock against writers queued on that lock.
+        let sequence = self.store.sequence(claim.account_id, claim.sequence_id).await?;
+        let contact = self.store.contact(claim.account_id, claim.contact_id).await?;
+        let company = match contact.as_ref().and_then(|c| c.company_id) {
+            Some(id) => self.store.company(claim.account_id, id).await?,
+            None => None,
+        };
         let Some((mut tx, e)) = self.store.open_gate(&claim).await? else {
             report.cancelled = 1;
             return Ok(report);
         };
-        let sequence = self.store.sequence(e.account_id, e.sequence_id).await?;
-        let contact = self.store.contact(e.account_id, e.contact_id).await?;
         let (Some(sequence), Some(contact)) = (sequence, contact) else {
             self.store.settle_message(&mut tx, &claim, "cancelled", None, "").await?;
             tx.commit().await.map_err(StoreError::from)?;
@@ -102,10 +109,6 @@ impl App {
             tx.commit().await.map_err(StoreError::from)?;
             report.finished = 1;
             return Ok(report);
-        };
-        let company = match contact.company_id {
-            Some(id) => self.store.company(e.account_id, id).await?,
-            None => None,
         };
         let values = |token: &str| -> Option<String> {
             Some(match token {

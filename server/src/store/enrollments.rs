@@ -34,6 +34,8 @@ pub struct EnrollmentRow {
 pub struct ClaimedSend {
     pub enrollment_id: EnrollmentId,
     pub account_id: AccountId,
+    pub sequence_id: SequenceId,
+    pub contact_id: ContactId,
     pub step_number: u32,
     /// Set for email steps: recorded before sending.
     pub message_id: Option<String>,
@@ -356,7 +358,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            claims.push(ClaimedSend { enrollment_id: e.id, account_id: e.account_id, step_number: e.current_step, message_id: mid });
+            claims.push(ClaimedSend { enrollment_id: e.id, account_id: e.account_id, sequence_id: e.sequence_id, contact_id: e.contact_id, step_number: e.current_step, message_id: mid });
         }
         tx.commit().await?;
         Ok(claims)
