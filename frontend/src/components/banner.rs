@@ -31,23 +31,18 @@ pub fn EnrollmentBanner(props: &EnrollmentBannerProps) -> Html {
     {
         // Focus follows the flow: into the confirmation, and back to the button on cancel.
         let (confirm_ref, unenroll_ref) = (confirm_ref.clone(), unenroll_ref.clone());
+        let previous = use_mut_ref(|| UnenrollUi::Idle);
         use_effect_with(props.ui.clone(), move |ui| {
+            let was_confirming = *previous.borrow() == UnenrollUi::Confirming;
+            *previous.borrow_mut() = ui.clone();
             let target = match ui {
                 UnenrollUi::Confirming => Some(confirm_ref),
+                // Cancel unmounted the focused button: give focus back to "Unenroll".
+                UnenrollUi::Idle if was_confirming => Some(unenroll_ref),
                 _ => None,
             };
             if let Some(el) = target.and_then(|r| r.cast::<HtmlElement>()) {
                 let _ = el.focus();
-            } else if matches!(ui, UnenrollUi::Idle) {
-                let active = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.active_element());
-                // Only reclaim focus if it fell to the page body (after Cancel unmounted it).
-                if active.is_none_or(|a| a.tag_name() == "BODY") {
-                    if let Some(el) = unenroll_ref.cast::<HtmlElement>() {
-                        let _ = el.focus();
-                    }
-                }
             }
         });
     }
