@@ -1,4 +1,6 @@
-//! The `sequencer` binary: serve, demo, admin commands.
+//! The `sequencer` binary: serve, demo, admin commands, bench.
+
+mod bench;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -74,12 +76,29 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Measure lookups, bulk unenroll and scheduler throughput on a fresh database.
+    Bench {
+        #[arg(long, default_value_t = 100_000)]
+        contacts: usize,
+        /// Requests per second for the lookup runs.
+        #[arg(long, default_value_t = 2000)]
+        rate: u32,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 10_000)]
+        bulk: usize,
+        #[arg(long, default_value_t = 5_000)]
+        emails: i64,
+    },
 }
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let cli = Cli::parse();
+    if let Command::Bench { contacts, rate, seconds, bulk, emails } = cli.command {
+        return bench::run(bench::BenchOptions { database_url: cli.database_url.clone(), contacts, rate, seconds, bulk, emails }).await;
+    }
     let secret = load_secret(&cli.data_dir)?;
     let app = build_app(&cli.database_url, &cli.mail_url, &cli.public_url, secret, Arc::new(SystemClock))
         .await
@@ -113,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", app.session_token(&user).token);
             Ok(())
         }
+        Command::Bench { .. } => Ok(()),
         Command::Token { email } => {
             let email = EmailAddress::parse(&email)?;
             let (user, _) = app.store.users_by_email(&email).await?.into_iter().next().context("no such user")?;

@@ -7,9 +7,12 @@
 //! `server/tests/store_conformance.rs` runs against both backends.
 
 mod accounts;
+mod bench_seed;
 mod contacts;
 mod enrollments;
 mod events;
+mod identity;
+mod meetings;
 mod sequences;
 
 pub use contacts::ContactFields;
@@ -18,6 +21,8 @@ pub use sequences::SequenceFields;
 pub use contacts::ContactMatch;
 pub use enrollments::{ClaimedSend, EndRequest, EnrollmentRow, ScheduledRow};
 pub use events::{EventRow, NewEvent, PerformanceCounts};
+pub use identity::{ApiKeyRow, TrustSettings};
+pub use meetings::{AvailabilityRow, NewMeeting};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -61,7 +66,10 @@ pub struct Store {
     backend: Backend,
 }
 
-const MIGRATIONS: &[(&str, &str)] = &[("001_init", include_str!("../../migrations/001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("001_init", include_str!("../../migrations/001_init.sql")),
+    ("003_identity", include_str!("../../migrations/003_identity.sql")),
+];
 
 impl Store {
     /// Connects (creating the SQLite file if needed) and applies pending migrations.

@@ -1,0 +1,173 @@
+//! `sequencer bench`: seeds a fresh database with 100,000 contacts and enrollments, serves it on a
+//! loopback port and measures, in one run: recipient lookups against a trivial endpoint of the same
+//! server (throughput, p50/p99, ratio), bulk unenroll of 10,000 enrollments, and scheduler
+//! throughput into a real SMTP server (aiosmtpd's Sink handler). Prints figures and ratios.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use sequencer_server::clock::{Clock, SystemClock};
+use sequencer_server::domain::{EmailAddress, Role, Seat, SequenceId, Tier};
+use sequencer_server::http::StaticDir;
+use sequencer_server::service::{App, Caller};
+use shared::*;
+
+pub struct BenchOptions {
+    pub database_url: String,
+    pub contacts: usize,
+    pub rate: u32,
+    pub seconds: u64,
+    pub bulk: usize,
+    pub emails: i64,
+}
+
+pub async fn run(o: BenchOptions) -> Result<()> {
+    let smtp = SmtpSink::start()?;
+    let app = sequencer_server::build_app(&o.database_url, &smtp.url(), "http://127.0.0.1", b"bench-secret-bench-secret-bench-secret".to_vec(), Arc::new(SystemClock)).await?;
+    let backend = format!("{:?}", app.store.backend());
+    println!("== sequencer bench on {backend} ({})", o.database_url.split('@').next_back().unwrap_or(""));
+    let (caller, seq) = seed(&app, o.contacts).await?;
+    let token = app.session_token(&caller.user).token;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = sequencer_server::http::serve(app.clone(), listener, StaticDir(None))?;
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+
+    let n = o.contacts.max(1);
+    let lookup = move |i: u64| format!("/api/v1/recipients?email=bench{}@bench.example", (i.wrapping_mul(7919)) as usize % n);
+    let health = |_: u64| "/api/v1/health".to_string();
+    // Warm up connections and caches.
+    load(&client, &base, &token, &lookup, o.rate, 1).await?;
+    let h = load(&client, &base, &token, &health, o.rate, o.seconds).await?;
+    let r = load(&client, &base, &token, &lookup, o.rate, o.seconds).await?;
+    println!("health    @{}/s: {}", o.rate, h.line());
+    println!("recipients@{}/s: {}", o.rate, r.line());
+    println!("ratio recipients/health: p50 {:.2}x, p99 {:.2}x (target: recipients p99 < 5 ms at 2000/s)", r.p50 / h.p50.max(1e-9), r.p99 / h.p99.max(1e-9));
+
+    let ids = app.store.live_enrollment_ids(caller.account.id, Some(seq), None, None).await?;
+    let bulk: Vec<i64> = ids.iter().take(o.bulk).map(|i| i.0).collect();
+    let started = Instant::now();
+    let resp = client.post(format!("{base}/api/v1/enrollments/unenroll")).bearer_auth(&token).json(&BulkUnenrollRequest { enrollment_ids: bulk.clone(), surface: None }).send().await?;
+    let out: BulkUnenrollResponse = resp.json().await?;
+    let took = started.elapsed();
+    anyhow::ensure!(out.unenrolled as usize == bulk.len(), "bulk unenrolled {} of {}", out.unenrolled, bulk.len());
+    println!("bulk unenroll of {} over HTTP: {:.0} ms (target: < 1000 ms SQLite, < 2000 ms PostgreSQL)", bulk.len(), took.as_secs_f64() * 1000.0);
+
+    let now = SystemClock.now();
+    let due = app.store.bench_make_due(seq, o.emails, now).await?;
+    let started = Instant::now();
+    let report = app.tick(now, 500).await?;
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "scheduler: {} emails in {:.2} s = {:.0} emails/s into SMTP ({} due; target >= 500/s)",
+        report.emails_sent,
+        took,
+        f64::from(report.emails_sent) / took.max(1e-9),
+        due
+    );
+    handle.stop(true).await;
+    Ok(())
+}
+
+async fn seed(app: &App, n: usize) -> Result<(Caller, SequenceId)> {
+    let started = Instant::now();
+    let now = app.now();
+    let account = app.store.create_account("Bench", Tier::Enterprise, now).await?;
+    let user = app.store.create_user(account.id, &EmailAddress::parse("bench@seller.example")?, "Bench Rep", Role::Admin, Some(Seat::SalesEnterprise), None, now).await?;
+    let caller = Caller { user, account };
+    let step = |s: &str| StepRequest { kind: StepKind::AutomatedEmail, delay_days: 1, business_days: false, subject: s.into(), body: "Hi {{contact.first_name}}, {{sender.name}} here.".into() };
+    let seq = app
+        .create_sequence(&caller, &SequenceRequest { name: "Bench".into(), steps: vec![step("Hello"), step(""), step("")], send_window: SendWindow::default(), unenroll_same_company: false, ooo_policy: None })
+        .await?;
+    let seq = SequenceId(seq.id);
+    app.store.bench_seed(caller.account.id, &caller.user, seq, 3, n, now + 30 * 24 * 3600 * 1000, "bench.example").await?;
+    app.store.analyze().await?;
+    println!("seeded {n} contacts and {n} active enrollments in {:.1} s", started.elapsed().as_secs_f64());
+    Ok((caller, seq))
+}
+
+struct Stats {
+    sent: usize,
+    errors: usize,
+    secs: f64,
+    p50: f64,
+    p99: f64,
+}
+
+impl Stats {
+    fn line(&self) -> String {
+        format!("{} requests ({} errors) in {:.1} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms", self.sent, self.errors, self.secs, self.sent as f64 / self.secs, self.p50, self.p99)
+    }
+}
+
+/// Open-loop load at a fixed rate: request i starts at start + i/rate, whatever came before.
+async fn load(client: &reqwest::Client, base: &str, token: &str, path: &dyn Fn(u64) -> String, rate: u32, seconds: u64) -> Result<Stats> {
+    let total = u64::from(rate) * seconds;
+    let period = Duration::from_secs_f64(1.0 / f64::from(rate));
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        tokio::time::sleep_until(start + period * i as u32).await;
+        let req = client.get(format!("{base}{}", path(i))).bearer_auth(token);
+        tasks.push(actix_web::rt::spawn(async move {
+            let t = Instant::now();
+            let ok = match req.send().await {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            (t.elapsed().as_secs_f64() * 1000.0, ok)
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks.len());
+    let mut errors = 0;
+    for t in tasks {
+        let (ms, ok) = t.await.context("request task")?;
+        if !ok {
+            errors += 1;
+        }
+        lat.push(ms);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0.0);
+    Ok(Stats { sent: lat.len(), errors, secs, p50: pct(0.50), p99: pct(0.99) })
+}
+
+/// aiosmtpd with the Sink handler (accepts and discards) on a free loopback port.
+struct SmtpSink {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    fn start() -> Result<SmtpSink> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Sink"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting aiosmtpd (pip install aiosmtpd)")?;
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(SmtpSink { port, child });
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        anyhow::bail!("aiosmtpd did not start")
+    }
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
