@@ -12,7 +12,10 @@ pub struct Clock {
 
 impl Clock {
     pub fn fixed(now: i64, utc_offset_min: i32) -> Self {
-        Clock { now, utc_offset_min }
+        Clock {
+            now,
+            utc_offset_min,
+        }
     }
 
     /// Reads the browser clock. Call from `start`, effects or callbacks only, never while rendering.
@@ -21,6 +24,9 @@ impl Clock {
         let now = (date.get_time() / 1000.0).floor() as i64;
         // getTimezoneOffset is UTC minus local, in minutes.
         let utc_offset_min = -(date.get_timezone_offset() as i32);
-        Clock { now, utc_offset_min }
+        Clock {
+            now,
+            utc_offset_min,
+        }
     }
 }

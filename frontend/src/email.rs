@@ -15,7 +15,9 @@ impl EmailAddress {
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
-            && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>');
+            && !s
+                .chars()
+                .any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>');
         ok.then(|| EmailAddress(s.to_lowercase()))
     }
 
@@ -53,14 +55,19 @@ pub fn parse_address_line(line: &str, field: RecipientField) -> Vec<Recipient> {
         .filter_map(|part| {
             let part = part.trim();
             let (name, addr) = match (part.find('<'), part.rfind('>')) {
-                (Some(open), Some(close)) if open < close => {
-                    (part[..open].trim().trim_matches('"').trim(), &part[open + 1..close])
-                }
+                (Some(open), Some(close)) if open < close => (
+                    part[..open].trim().trim_matches('"').trim(),
+                    &part[open + 1..close],
+                ),
                 _ => ("", part),
             };
             let email = EmailAddress::parse(addr)?;
             let display_name = (!name.is_empty()).then(|| name.to_string());
-            Some(Recipient { email, display_name, field })
+            Some(Recipient {
+                email,
+                display_name,
+                field,
+            })
         })
         .collect()
 }
@@ -96,7 +103,10 @@ mod tests {
         check("", &[]);
         check("jane@acme.com", &["jane@acme.com"]);
         check(" Jane@Acme.COM , bob@x.io", &["jane@acme.com", "bob@x.io"]);
-        check("\"Jane Doe\" <jane@acme.com>; b@x.io", &["Jane Doe <jane@acme.com>", "b@x.io"]);
+        check(
+            "\"Jane Doe\" <jane@acme.com>; b@x.io",
+            &["Jane Doe <jane@acme.com>", "b@x.io"],
+        );
         check("<jane@acme.com>", &["jane@acme.com"]);
     }
 
@@ -117,7 +127,11 @@ mod tests {
         let got: Vec<_> = merged.iter().map(|r| (r.email.as_str(), r.field)).collect();
         assert_eq!(
             got,
-            [("a@x.io", RecipientField::To), ("b@x.io", RecipientField::To), ("c@x.io", RecipientField::Cc)]
+            [
+                ("a@x.io", RecipientField::To),
+                ("b@x.io", RecipientField::To),
+                ("c@x.io", RecipientField::Cc)
+            ]
         );
     }
 }

@@ -25,7 +25,7 @@ pub fn unenroll_reason(reason: UnenrollReason) -> &'static str {
         UnenrollReason::CreatorDowngraded => "the sequence's creator lost their seat",
         UnenrollReason::CreatorDeleted => "the sequence's creator was removed",
         UnenrollReason::ContactDeleted => "the contact was deleted",
-        UnenrollReason::Manual => "unenrolled manually",
+        UnenrollReason::Manual => "manually",
         UnenrollReason::Unknown => "unenrolled",
     }
 }
@@ -100,7 +100,9 @@ pub fn evidence(evidence: Option<&EvidenceView>) -> Option<String> {
     let e = evidence?;
     if let Some(from) = &e.from {
         return Some(match &e.subject {
-            Some(subject) if !subject.is_empty() => format!("message from {from}: \u{201c}{subject}\u{201d}"),
+            Some(subject) if !subject.is_empty() => {
+                format!("message from {from}: \u{201c}{subject}\u{201d}")
+            }
             _ => format!("message from {from}"),
         });
     }
@@ -166,12 +168,21 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// "Tue 3 Dec" (with the year when it is not the viewer's current year), in the viewer's time zone.
 pub fn date(t: i64, clock: Clock) -> String {
@@ -179,7 +190,8 @@ pub fn date(t: i64, clock: Clock) -> String {
     let days = local.div_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let weekday = WEEKDAYS[days.rem_euclid(7) as usize];
-    let (now_y, _, _) = civil_from_days((clock.now + i64::from(clock.utc_offset_min) * 60).div_euclid(86_400));
+    let (now_y, _, _) =
+        civil_from_days((clock.now + i64::from(clock.utc_offset_min) * 60).div_euclid(86_400));
     let month = MONTHS[(m - 1) as usize];
     if y == now_y {
         format!("{weekday} {d} {month}")
@@ -191,7 +203,12 @@ pub fn date(t: i64, clock: Clock) -> String {
 /// "Tue 3 Dec, 09:30", in the viewer's time zone.
 pub fn date_time(t: i64, clock: Clock) -> String {
     let local = (t + i64::from(clock.utc_offset_min) * 60).rem_euclid(86_400);
-    format!("{}, {:02}:{:02}", date(t, clock), local / 3600, (local % 3600) / 60)
+    format!(
+        "{}, {:02}:{:02}",
+        date(t, clock),
+        local / 3600,
+        (local % 3600) / 60
+    )
 }
 
 /// "just now", "5 minutes ago", "in 2 hours", "3 days ago"; beyond two weeks, the date.
@@ -215,7 +232,9 @@ pub fn relative(t: i64, clock: Clock) -> String {
 
 /// Formats a wire timestamp with `f`, falling back to the raw text when it does not parse.
 pub fn ts(s: &str, clock: Clock, f: fn(i64, Clock) -> String) -> String {
-    parse_timestamp(s).map(|t| f(t, clock)).unwrap_or_else(|| s.to_string())
+    parse_timestamp(s)
+        .map(|t| f(t, clock))
+        .unwrap_or_else(|| s.to_string())
 }
 
 /// Initials for an avatar: "Jane Doe" -> "JD", "jane@acme.com" -> "J".
@@ -237,7 +256,8 @@ mod tests {
 
     #[test]
     fn timestamps_parse_to_unix_seconds() {
-        let check = |s: &str, expected: Option<i64>| assert_eq!(parse_timestamp(s), expected, "{s}");
+        let check =
+            |s: &str, expected: Option<i64>| assert_eq!(parse_timestamp(s), expected, "{s}");
         check("1970-01-01T00:00:00Z", Some(0));
         check("2026-11-27T09:30:00Z", Some(NOW));
         check("2026-11-27T09:30:00.123456Z", Some(NOW));
@@ -261,10 +281,19 @@ mod tests {
     #[test]
     fn relative_times_read_naturally() {
         let clock = Clock::fixed(NOW, 0);
-        let table: Vec<String> = [-5, -60, -7200, -86_400, -2 * 86_400, 90, 3 * 3600, 20 * 86_400]
-            .iter()
-            .map(|d| format!("{d:>8} -> {}", relative(NOW + d, clock)))
-            .collect();
+        let table: Vec<String> = [
+            -5,
+            -60,
+            -7200,
+            -86_400,
+            -2 * 86_400,
+            90,
+            3 * 3600,
+            20 * 86_400,
+        ]
+        .iter()
+        .map(|d| format!("{d:>8} -> {}", relative(NOW + d, clock)))
+        .collect();
         insta::assert_snapshot!(table.join("\n"), @r"
               -5 -> just now
              -60 -> 1 minute ago
@@ -289,9 +318,16 @@ mod tests {
     #[test]
     fn pauses_say_why_and_until_when() {
         let clock = Clock::fixed(NOW, 0);
-        let ooo = pause(Some(PauseReason::OutOfOffice), Some("2026-12-03T00:00:00Z"), clock);
+        let ooo = pause(
+            Some(PauseReason::OutOfOffice),
+            Some("2026-12-03T00:00:00Z"),
+            clock,
+        );
         assert_eq!(ooo, "Out of office until Thu 3 Dec");
-        assert_eq!(pause(Some(PauseReason::HeldForReview), None, clock), "Held for review");
+        assert_eq!(
+            pause(Some(PauseReason::HeldForReview), None, clock),
+            "Held for review"
+        );
         assert_eq!(pause(None, None, clock), "Paused");
     }
 

@@ -24,7 +24,9 @@ pub use views::root::{Mode, Root, RootProps};
 pub fn start() {
     let mode = session::detect_mode();
     let token = session::take_token_from_url();
-    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
     let host = host::standalone::StandaloneHost::new(token.clone());
     let props = RootProps {
         mode,

@@ -10,8 +10,11 @@ pub enum SequenceTab {
 }
 
 impl SequenceTab {
-    pub const ALL: [SequenceTab; 3] =
-        [SequenceTab::Enrollments, SequenceTab::Scheduled, SequenceTab::Performance];
+    pub const ALL: [SequenceTab; 3] = [
+        SequenceTab::Enrollments,
+        SequenceTab::Scheduled,
+        SequenceTab::Performance,
+    ];
 
     pub fn slug(self) -> &'static str {
         match self {
@@ -52,11 +55,15 @@ impl Route {
             ["signin"] => Route::SignIn,
             ["contacts"] => Route::Contacts,
             ["contacts", i] => id(i).map_or(Route::NotFound, |id| Route::Contact { id }),
-            ["sequences", i] => {
-                id(i).map_or(Route::NotFound, |id| Route::Sequence { id, tab: SequenceTab::Enrollments })
-            }
+            ["sequences", i] => id(i).map_or(Route::NotFound, |id| Route::Sequence {
+                id,
+                tab: SequenceTab::Enrollments,
+            }),
             ["sequences", i, tab] => {
-                match (id(i), SequenceTab::ALL.into_iter().find(|t| t.slug() == *tab)) {
+                match (
+                    id(i),
+                    SequenceTab::ALL.into_iter().find(|t| t.slug() == *tab),
+                ) {
                     (Some(id), Some(tab)) => Route::Sequence { id, tab },
                     _ => Route::NotFound,
                 }
@@ -70,7 +77,10 @@ impl Route {
         match self {
             Route::SignIn => "#/signin".into(),
             Route::Sequences => "#/sequences".into(),
-            Route::Sequence { id, tab: SequenceTab::Enrollments } => format!("#/sequences/{id}"),
+            Route::Sequence {
+                id,
+                tab: SequenceTab::Enrollments,
+            } => format!("#/sequences/{id}"),
             Route::Sequence { id, tab } => format!("#/sequences/{id}/{}", tab.slug()),
             Route::Contacts => "#/contacts".into(),
             Route::Contact { id } => format!("#/contacts/{id}"),
@@ -95,9 +105,27 @@ mod tests {
         check("#/", Route::Sequences);
         check("#/sequences", Route::Sequences);
         check("#/signin", Route::SignIn);
-        check("#/sequences/1", Route::Sequence { id: 1, tab: SequenceTab::Enrollments });
-        check("#/sequences/7/scheduled", Route::Sequence { id: 7, tab: SequenceTab::Scheduled });
-        check("#/sequences/7/performance/", Route::Sequence { id: 7, tab: SequenceTab::Performance });
+        check(
+            "#/sequences/1",
+            Route::Sequence {
+                id: 1,
+                tab: SequenceTab::Enrollments,
+            },
+        );
+        check(
+            "#/sequences/7/scheduled",
+            Route::Sequence {
+                id: 7,
+                tab: SequenceTab::Scheduled,
+            },
+        );
+        check(
+            "#/sequences/7/performance/",
+            Route::Sequence {
+                id: 7,
+                tab: SequenceTab::Performance,
+            },
+        );
         check("#/contacts", Route::Contacts);
         check("#/contacts/5", Route::Contact { id: 5 });
         check("#/contacts/5?x=1", Route::Contact { id: 5 });

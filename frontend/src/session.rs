@@ -15,7 +15,9 @@ pub fn mode_for_path(pathname: &str) -> Mode {
 }
 
 pub fn detect_mode() -> Mode {
-    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
     mode_for_path(&path)
 }
 
@@ -53,13 +55,21 @@ pub fn extract_token(search: &str, hash: &str) -> Option<UrlToken> {
     };
     let (from_hash, rest_hash) = strip(hash_params);
     let token = from_search.or(from_hash)?;
-    let search = if rest_search.is_empty() { String::new() } else { format!("?{rest_search}") };
+    let search = if rest_search.is_empty() {
+        String::new()
+    } else {
+        format!("?{rest_search}")
+    };
     let hash = match (route.is_empty(), rest_hash.is_empty()) {
         (true, true) => String::new(),
         (false, true) => format!("#{route}"),
         (_, false) => format!("#{route}?{rest_hash}"),
     };
-    Some(UrlToken { token, search, hash })
+    Some(UrlToken {
+        token,
+        search,
+        hash,
+    })
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -67,7 +77,10 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 pub fn stored_token() -> Option<String> {
-    storage()?.get_item(TOKEN_KEY).ok()?.filter(|t| !t.is_empty())
+    storage()?
+        .get_item(TOKEN_KEY)
+        .ok()?
+        .filter(|t| !t.is_empty())
 }
 
 pub fn store_token(token: &str) {
@@ -113,15 +126,25 @@ mod tests {
     fn tokens_come_out_of_the_query_or_the_hash() {
         let check = |search: &str, hash: &str, expected: Option<(&str, &str, &str)>| {
             let got = extract_token(search, hash);
-            let got = got.as_ref().map(|u| (u.token.as_str(), u.search.as_str(), u.hash.as_str()));
+            let got = got
+                .as_ref()
+                .map(|u| (u.token.as_str(), u.search.as_str(), u.hash.as_str()));
             assert_eq!(got, expected, "{search} {hash}");
         };
         check("", "", None);
         check("?a=1", "#/sequences/1", None);
         check("?token=abc", "", Some(("abc", "", "")));
-        check("?x=1&token=abc", "#/sequences/1", Some(("abc", "?x=1", "#/sequences/1")));
+        check(
+            "?x=1&token=abc",
+            "#/sequences/1",
+            Some(("abc", "?x=1", "#/sequences/1")),
+        );
         check("", "#token=abc", Some(("abc", "", "")));
-        check("", "#/contacts/5?token=abc", Some(("abc", "", "#/contacts/5")));
+        check(
+            "",
+            "#/contacts/5?token=abc",
+            Some(("abc", "", "#/contacts/5")),
+        );
         check("?token=", "", None);
     }
 

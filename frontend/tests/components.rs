@@ -1,6 +1,8 @@
 //! Every component state, rendered natively (SSR) and snapshotted. A reviewer reads the HTML tree
 //! diff; `cargo insta review` accepts intended changes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests are exempt (house style)
+
 mod common;
 
 use std::collections::HashMap;
@@ -45,8 +47,12 @@ fn unenroll_asks_for_a_short_confirmation() {
 
 #[test]
 fn unenroll_in_progress_and_failed() {
-    insta::assert_snapshot!("unenroll_working", card("enrolled", UnenrollUi::Working, false));
-    let failed = UnenrollUi::Failed("You need a Sales or Service seat to change enrollments.".into());
+    insta::assert_snapshot!(
+        "unenroll_working",
+        card("enrolled", UnenrollUi::Working, false)
+    );
+    let failed =
+        UnenrollUi::Failed("You need a Sales or Service seat to change enrollments.".into());
     insta::assert_snapshot!("unenroll_failed", card("enrolled", failed, false));
 }
 
@@ -59,7 +65,13 @@ fn paused_out_of_office_says_until_when() {
 
 #[test]
 fn every_recipient_status_renders() {
-    for key in ["held_for_review", "not_enrolled", "recently_unenrolled", "not_in_crm", "invalid"] {
+    for key in [
+        "held_for_review",
+        "not_enrolled",
+        "recently_unenrolled",
+        "not_in_crm",
+        "invalid",
+    ] {
         check_card(key, UnenrollUi::Idle);
     }
 }
@@ -85,7 +97,9 @@ fn panel_states_loading_error_empty_and_signed_out() {
     insta::assert_snapshot!("panel_loading", panel(PanelState::Loading { count: 2 }));
     insta::assert_snapshot!(
         "panel_error",
-        panel(PanelState::Error("Sequencer could not be reached. Check your connection.".into()))
+        panel(PanelState::Error(
+            "Sequencer could not be reached. Check your connection.".into()
+        ))
     );
     insta::assert_snapshot!("panel_empty", panel(PanelState::Empty));
     insta::assert_snapshot!("panel_needs_sign_in", panel(PanelState::NeedsSignIn));
@@ -93,11 +107,22 @@ fn panel_states_loading_error_empty_and_signed_out() {
 
 #[test]
 fn several_recipients_are_listed_compactly() {
-    let all = ["enrolled", "not_enrolled", "recently_unenrolled", "not_in_crm"].map(recipient).to_vec();
+    let all = [
+        "enrolled",
+        "not_enrolled",
+        "recently_unenrolled",
+        "not_in_crm",
+    ]
+    .map(recipient)
+    .to_vec();
     insta::assert_snapshot!(panel(PanelState::Loaded(all)));
 }
 
-fn enrollments_table(selected: Vec<i64>, open_menu: Option<i64>, pending: Option<PendingUnenroll>) -> String {
+fn enrollments_table(
+    selected: Vec<i64>,
+    open_menu: Option<i64>,
+    pending: Option<PendingUnenroll>,
+) -> String {
     render::<EnrollmentsTable>(EnrollmentsTableProps {
         enrollments: fixture("enrollments.json"),
         sequence_name: "Q4 Outbound".into(),
@@ -167,7 +192,10 @@ fn contact_record_header_puts_unenroll_above_the_avatar() {
     });
     let button = html.find("contact-unenroll").unwrap();
     let avatar = html.find("avatar avatar--lg").unwrap();
-    assert!(button < avatar, "the Unenroll button comes before (above) the avatar");
+    assert!(
+        button < avatar,
+        "the Unenroll button comes before (above) the avatar"
+    );
     insta::assert_snapshot!(html);
 }
 
@@ -186,20 +214,29 @@ fn contact_record_header_without_enrollment_has_no_unenroll() {
 #[test]
 fn contact_record_enrollments_and_timeline() {
     let record: ContactRecordView = fixture("contact_record.json");
-    insta::assert_snapshot!("current_enrollment", render::<EnrollmentCard>(EnrollmentCardProps {
-        enrollment: record.current_enrollment.unwrap(),
-        clock: CLOCK,
-        testid: "current-enrollment".into(),
-    }));
-    insta::assert_snapshot!("past_enrollment", render::<EnrollmentCard>(EnrollmentCardProps {
-        enrollment: record.past_enrollments[0].clone(),
-        clock: CLOCK,
-        testid: "past-enrollment".into(),
-    }));
-    insta::assert_snapshot!("timeline", render::<Timeline>(TimelineProps {
-        events: record.timeline,
-        clock: CLOCK,
-    }));
+    insta::assert_snapshot!(
+        "current_enrollment",
+        render::<EnrollmentCard>(EnrollmentCardProps {
+            enrollment: record.current_enrollment.unwrap(),
+            clock: CLOCK,
+            testid: "current-enrollment".into(),
+        })
+    );
+    insta::assert_snapshot!(
+        "past_enrollment",
+        render::<EnrollmentCard>(EnrollmentCardProps {
+            enrollment: record.past_enrollments[0].clone(),
+            clock: CLOCK,
+            testid: "past-enrollment".into(),
+        })
+    );
+    insta::assert_snapshot!(
+        "timeline",
+        render::<Timeline>(TimelineProps {
+            events: record.timeline,
+            clock: CLOCK,
+        })
+    );
 }
 
 #[test]
@@ -214,5 +251,8 @@ fn sign_in_form_shows_its_error() {
 #[test]
 fn sequence_list() {
     let sequences: Vec<SequenceView> = fixture("sequences.json");
-    insta::assert_snapshot!(render::<SequenceTable>(SequenceTableProps { sequences, clock: CLOCK }));
+    insta::assert_snapshot!(render::<SequenceTable>(SequenceTableProps {
+        sequences,
+        clock: CLOCK
+    }));
 }

@@ -65,7 +65,9 @@ pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -74,8 +76,10 @@ pub fn encode_component(s: &str) -> String {
 
 /// The path and query of the panel's hot-path lookup.
 pub fn recipients_path(emails: &[EmailAddress]) -> String {
-    let query: Vec<String> =
-        emails.iter().map(|e| format!("email={}", encode_component(e.as_str()))).collect();
+    let query: Vec<String> = emails
+        .iter()
+        .map(|e| format!("email={}", encode_component(e.as_str())))
+        .collect();
     format!("{API_PREFIX}/recipients?{}", query.join("&"))
 }
 
@@ -88,7 +92,10 @@ pub struct Api {
 impl Api {
     /// `base` is the API origin ("" for the page's own), `token` the bearer token.
     pub fn new(base: impl Into<String>, token: impl Into<String>) -> Self {
-        Api { base: base.into(), token: token.into() }
+        Api {
+            base: base.into(),
+            token: token.into(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -102,14 +109,29 @@ impl Api {
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         let req = self.auth(Request::get(&self.url(path)));
-        decode(req.send().await.map_err(|e| ApiError::Network(e.to_string()))?).await
+        decode(
+            req.send()
+                .await
+                .map_err(|e| ApiError::Network(e.to_string()))?,
+        )
+        .await
     }
 
-    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
-        let req = self.auth(Request::post(&self.url(path)))
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let req = self
+            .auth(Request::post(&self.url(path)))
             .json(body)
             .map_err(|e| ApiError::Decode(e.to_string()))?;
-        decode(req.send().await.map_err(|e| ApiError::Network(e.to_string()))?).await
+        decode(
+            req.send()
+                .await
+                .map_err(|e| ApiError::Network(e.to_string()))?,
+        )
+        .await
     }
 
     /// Signs in with a password; needs no token.
@@ -117,14 +139,22 @@ impl Api {
         let req = Request::post(&format!("{base}{API_PREFIX}/auth/login"))
             .json(request)
             .map_err(|e| ApiError::Decode(e.to_string()))?;
-        decode(req.send().await.map_err(|e| ApiError::Network(e.to_string()))?).await
+        decode(
+            req.send()
+                .await
+                .map_err(|e| ApiError::Network(e.to_string()))?,
+        )
+        .await
     }
 
     pub async fn me(&self) -> Result<MeResponse, ApiError> {
         self.get(&format!("{API_PREFIX}/me")).await
     }
 
-    pub async fn recipients(&self, emails: &[EmailAddress]) -> Result<RecipientsResponse, ApiError> {
+    pub async fn recipients(
+        &self,
+        emails: &[EmailAddress],
+    ) -> Result<RecipientsResponse, ApiError> {
         self.get(&recipients_path(emails)).await
     }
 
@@ -141,16 +171,23 @@ impl Api {
         sequence_id: i64,
         state: Option<EnrollmentState>,
     ) -> Result<EnrollmentListResponse, ApiError> {
-        let filter = state.map(|s| format!("?state={}", s.as_str())).unwrap_or_default();
-        self.get(&format!("{API_PREFIX}/sequences/{sequence_id}/enrollments{filter}")).await
+        let filter = state
+            .map(|s| format!("?state={}", s.as_str()))
+            .unwrap_or_default();
+        self.get(&format!(
+            "{API_PREFIX}/sequences/{sequence_id}/enrollments{filter}"
+        ))
+        .await
     }
 
     pub async fn scheduled(&self, sequence_id: i64) -> Result<ScheduledResponse, ApiError> {
-        self.get(&format!("{API_PREFIX}/sequences/{sequence_id}/scheduled")).await
+        self.get(&format!("{API_PREFIX}/sequences/{sequence_id}/scheduled"))
+            .await
     }
 
     pub async fn performance(&self, sequence_id: i64) -> Result<PerformanceView, ApiError> {
-        self.get(&format!("{API_PREFIX}/sequences/{sequence_id}/performance")).await
+        self.get(&format!("{API_PREFIX}/sequences/{sequence_id}/performance"))
+            .await
     }
 
     pub async fn contacts(&self) -> Result<Vec<ContactView>, ApiError> {
@@ -158,7 +195,8 @@ impl Api {
     }
 
     pub async fn contact_record(&self, contact_id: i64) -> Result<ContactRecordView, ApiError> {
-        self.get(&format!("{API_PREFIX}/contacts/{contact_id}/record")).await
+        self.get(&format!("{API_PREFIX}/contacts/{contact_id}/record"))
+            .await
     }
 
     pub async fn unenroll(
@@ -166,8 +204,14 @@ impl Api {
         enrollment_id: i64,
         surface: UnenrollSurface,
     ) -> Result<EnrollmentView, ApiError> {
-        let body = UnenrollRequest { surface: Some(surface) };
-        self.post(&format!("{API_PREFIX}/enrollments/{enrollment_id}/unenroll"), &body).await
+        let body = UnenrollRequest {
+            surface: Some(surface),
+        };
+        self.post(
+            &format!("{API_PREFIX}/enrollments/{enrollment_id}/unenroll"),
+            &body,
+        )
+        .await
     }
 
     pub async fn bulk_unenroll(
@@ -175,8 +219,12 @@ impl Api {
         enrollment_ids: Vec<i64>,
         surface: UnenrollSurface,
     ) -> Result<BulkUnenrollResponse, ApiError> {
-        let body = BulkUnenrollRequest { enrollment_ids, surface: Some(surface) };
-        self.post(&format!("{API_PREFIX}/enrollments/unenroll"), &body).await
+        let body = BulkUnenrollRequest {
+            enrollment_ids,
+            surface: Some(surface),
+        };
+        self.post(&format!("{API_PREFIX}/enrollments/unenroll"), &body)
+            .await
     }
 
     pub async fn unenroll_by_email(
@@ -184,14 +232,24 @@ impl Api {
         email: &EmailAddress,
         surface: UnenrollSurface,
     ) -> Result<UnenrollByEmailResponse, ApiError> {
-        let body = UnenrollByEmailRequest { email: email.to_string(), surface: Some(surface) };
-        self.post(&format!("{API_PREFIX}/enrollments/unenroll-by-email"), &body).await
+        let body = UnenrollByEmailRequest {
+            email: email.to_string(),
+            surface: Some(surface),
+        };
+        self.post(
+            &format!("{API_PREFIX}/enrollments/unenroll-by-email"),
+            &body,
+        )
+        .await
     }
 }
 
 async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
     let status = resp.status();
-    let text = resp.text().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
     if resp.ok() {
         return serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()));
     }
@@ -213,8 +271,10 @@ mod tests {
 
     #[test]
     fn recipient_lookups_encode_each_address() {
-        let emails: Vec<EmailAddress> =
-            ["jane+promo@acme.com", "bob@x.io"].iter().filter_map(|e| EmailAddress::parse(e)).collect();
+        let emails: Vec<EmailAddress> = ["jane+promo@acme.com", "bob@x.io"]
+            .iter()
+            .filter_map(|e| EmailAddress::parse(e))
+            .collect();
         assert_eq!(
             recipients_path(&emails),
             "/api/v1/recipients?email=jane%2Bpromo%40acme.com&email=bob%40x.io"
@@ -223,10 +283,19 @@ mod tests {
 
     #[test]
     fn expired_sessions_are_recognised_by_code_or_status() {
-        let err = |status, code| ApiError::Server { status, body: ErrorBody { code, message: String::new() } };
+        let err = |status, code| ApiError::Server {
+            status,
+            body: ErrorBody {
+                code,
+                message: String::new(),
+            },
+        };
         assert!(err(401, ErrorCode::Unknown).is_unauthorized());
         assert!(err(400, ErrorCode::TokenExpired).is_unauthorized());
         assert!(!err(403, ErrorCode::RequiresSeat).is_unauthorized());
-        assert_eq!(err(403, ErrorCode::RequiresSeat).message(), "You need a Sales or Service seat to change enrollments.");
+        assert_eq!(
+            err(403, ErrorCode::RequiresSeat).message(),
+            "You need a Sales or Service seat to change enrollments."
+        );
     }
 }

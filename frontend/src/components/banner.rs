@@ -69,7 +69,14 @@ pub fn EnrollmentBanner(props: &EnrollmentBannerProps) -> Html {
         e.enrolled_by.name,
         format::ts(&e.enrolled_at, clock, format::relative)
     );
-    let class = classes!("banner", if paused { "banner--paused" } else { "banner--warn" });
+    let class = classes!(
+        "banner",
+        if paused {
+            "banner--paused"
+        } else {
+            "banner--warn"
+        }
+    );
     let on_unenroll = props.on_unenroll.reform(|_: MouseEvent| ());
     let on_confirm = props.on_confirm.reform(|_: MouseEvent| ());
     let on_cancel = props.on_cancel.reform(|_: MouseEvent| ());

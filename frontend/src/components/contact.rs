@@ -23,11 +23,14 @@ pub struct ContactHeaderProps {
 #[function_component]
 pub fn ContactHeader(props: &ContactHeaderProps) -> Html {
     let c = &props.contact;
-    let meta: Vec<String> = [Some(c.title.clone()), c.company.as_ref().map(|co| co.name.clone())]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect();
+    let meta: Vec<String> = [
+        Some(c.title.clone()),
+        c.company.as_ref().map(|co| co.name.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| !s.is_empty())
+    .collect();
     let enrolled = props
         .enrollment
         .as_ref()
@@ -79,9 +82,17 @@ pub struct EnrollmentCardProps {
 pub fn EnrollmentCard(props: &EnrollmentCardProps) -> Html {
     let e = &props.enrollment;
     let clock = props.clock;
-    let href = Route::Sequence { id: e.sequence.id, tab: SequenceTab::Enrollments }.href();
+    let href = Route::Sequence {
+        id: e.sequence.id,
+        tab: SequenceTab::Enrollments,
+    }
+    .href();
     let ended = e.ended_at.as_ref().map(|at| {
-        let mut s = format!("{} {}", format::enrollment_state(e.state), format::ts(at, clock, format::relative));
+        let mut s = format!(
+            "{} {}",
+            format::enrollment_state(e.state),
+            format::ts(at, clock, format::relative)
+        );
         if let Some(reason) = e.unenroll_reason {
             s.push_str(&format!(": {}", format::unenroll_reason(reason)));
         }

@@ -52,8 +52,14 @@ fn is_open(e: &EnrollmentView) -> bool {
 #[function_component]
 pub fn EnrollmentsTable(props: &EnrollmentsTableProps) -> Html {
     let clock = props.clock;
-    let selectable: Vec<i64> = props.enrollments.iter().filter(|e| is_open(e)).map(|e| e.id).collect();
-    let all_selected = !selectable.is_empty() && selectable.iter().all(|id| props.selected.contains(id));
+    let selectable: Vec<i64> = props
+        .enrollments
+        .iter()
+        .filter(|e| is_open(e))
+        .map(|e| e.id)
+        .collect();
+    let all_selected =
+        !selectable.is_empty() && selectable.iter().all(|id| props.selected.contains(id));
     let count = props.selected.len();
     let on_filter = props.on_filter.reform(|e: Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
@@ -124,8 +130,14 @@ fn row(props: &EnrollmentsTableProps, e: &EnrollmentView, clock: Clock) -> Html 
     let checked = props.selected.contains(&id);
     let menu_open = props.open_menu == Some(id);
     let state_detail = match e.state {
-        EnrollmentState::Paused => Some(format::pause(e.pause_reason, e.paused_until.as_deref(), clock)),
-        EnrollmentState::Unenrolled => e.unenroll_reason.map(|r| format::unenroll_reason(r).to_string()),
+        EnrollmentState::Paused => Some(format::pause(
+            e.pause_reason,
+            e.paused_until.as_deref(),
+            clock,
+        )),
+        EnrollmentState::Unenrolled => e
+            .unenroll_reason
+            .map(|r| format::unenroll_reason(r).to_string()),
         _ => None,
     };
     let when = match (&e.ended_at, &e.next_step_at) {
@@ -133,7 +145,9 @@ fn row(props: &EnrollmentsTableProps, e: &EnrollmentView, clock: Clock) -> Html 
         (None, Some(next)) => format::ts(next, clock, format::date_time),
         _ => "—".into(),
     };
-    let toggle_menu = props.on_menu.reform(move |_: MouseEvent| if menu_open { None } else { Some(id) });
+    let toggle_menu = props
+        .on_menu
+        .reform(move |_: MouseEvent| if menu_open { None } else { Some(id) });
     let on_menu_key = {
         let on_menu = props.on_menu.clone();
         Callback::from(move |ev: KeyboardEvent| {
@@ -202,9 +216,18 @@ pub(crate) fn state_pill(state: EnrollmentState) -> &'static str {
 }
 
 /// The dialog names how many contacts (or which one) and the sequence.
-fn confirm_text(p: &PendingUnenroll, enrollments: &[EnrollmentView], sequence: &str) -> (String, String) {
+fn confirm_text(
+    p: &PendingUnenroll,
+    enrollments: &[EnrollmentView],
+    sequence: &str,
+) -> (String, String) {
     let n = p.enrollment_ids.len();
-    let who = match (n, enrollments.iter().find(|e| p.enrollment_ids.first() == Some(&e.id))) {
+    let who = match (
+        n,
+        enrollments
+            .iter()
+            .find(|e| p.enrollment_ids.first() == Some(&e.id)),
+    ) {
         (1, Some(e)) => e.contact.name.clone(),
         (1, None) => "1 contact".to_string(),
         _ => format!("{n} contacts"),

@@ -16,10 +16,14 @@ mod sequences;
 mod signin;
 
 pub use banner::{EnrollmentBanner, EnrollmentBannerProps};
-pub use contact::{ContactHeader, ContactHeaderProps, EnrollmentCard, EnrollmentCardProps, Timeline, TimelineProps};
+pub use contact::{
+    ContactHeader, ContactHeaderProps, EnrollmentCard, EnrollmentCardProps, Timeline, TimelineProps,
+};
 pub use dialog::{ConfirmDialog, ConfirmDialogProps};
 pub use enrollments::{EnrollmentsTable, EnrollmentsTableProps, PendingUnenroll};
-pub use feedback::{Announcer, AnnouncerProps, ErrorNotice, ErrorNoticeProps, Loading, LoadingProps};
+pub use feedback::{
+    Announcer, AnnouncerProps, ErrorNotice, ErrorNoticeProps, Loading, LoadingProps,
+};
 pub use panel::{PanelBody, PanelBodyProps, PanelState};
 pub use performance::{PerformanceFigures, PerformanceFiguresProps};
 pub use recipient::{recipient_status, RecipientCard, RecipientCardProps, RecipientStatus};

@@ -12,7 +12,9 @@ use crate::clock::Clock;
 pub enum PanelState {
     /// No recipient typed yet.
     Empty,
-    Loading { count: usize },
+    Loading {
+        count: usize,
+    },
     Error(String),
     NeedsSignIn,
     Loaded(Vec<RecipientView>),
@@ -72,7 +74,11 @@ pub fn PanelBody(props: &PanelBodyProps) -> Html {
         PanelState::Loaded(recipients) => {
             let compact = recipients.len() > 1;
             let cards = recipients.iter().map(|r| {
-                let id = r.enrollment.as_ref().map(|e| e.enrollment_id).unwrap_or_default();
+                let id = r
+                    .enrollment
+                    .as_ref()
+                    .map(|e| e.enrollment_id)
+                    .unwrap_or_default();
                 let ui = props.ui.get(&id).cloned().unwrap_or_default();
                 html! {
                     <RecipientCard key={r.email.clone()} recipient={r.clone()} clock={props.clock}
@@ -114,6 +120,9 @@ fn summary(recipients: &[RecipientView]) -> String {
     match enrolled {
         0 => format!("{} recipients · none enrolled", recipients.len()),
         1 => format!("{} recipients · 1 enrolled in a sequence", recipients.len()),
-        n => format!("{} recipients · {n} enrolled in sequences", recipients.len()),
+        n => format!(
+            "{} recipients · {n} enrolled in sequences",
+            recipients.len()
+        ),
     }
 }

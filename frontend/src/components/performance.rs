@@ -23,11 +23,21 @@ pub fn PerformanceFigures(props: &PerformanceFiguresProps) -> Html {
     let figures = [
         ("enrolled", "Enrolled", p.enrolled, String::new()),
         ("emails_sent", "Emails sent", p.emails_sent, String::new()),
-        ("tasks_created", "Tasks created", p.tasks_created, String::new()),
+        (
+            "tasks_created",
+            "Tasks created",
+            p.tasks_created,
+            String::new(),
+        ),
         ("replies", "Replies", p.replies, rate(p.replies)),
         ("meetings", "Meetings", p.meetings, rate(p.meetings)),
         ("bounces", "Bounces", p.bounces, rate(p.bounces)),
-        ("unsubscribes", "Unsubscribes", p.unsubscribes, rate(p.unsubscribes)),
+        (
+            "unsubscribes",
+            "Unsubscribes",
+            p.unsubscribes,
+            rate(p.unsubscribes),
+        ),
         ("finished", "Finished", p.finished, rate(p.finished)),
         ("unenrolled", "Unenrolled", p.unenrolled, rate(p.unenrolled)),
     ];

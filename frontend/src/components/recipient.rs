@@ -73,7 +73,10 @@ pub struct RecipientCardProps {
 pub fn RecipientCard(props: &RecipientCardProps) -> Html {
     let r = &props.recipient;
     let status = recipient_status(r);
-    let name = r.contact.as_ref().map_or(r.email.clone(), |c| c.name.clone());
+    let name = r
+        .contact
+        .as_ref()
+        .map_or(r.email.clone(), |c| c.name.clone());
     let (pill, pill_class) = status.pill();
     let meta: Vec<String> = r
         .contact

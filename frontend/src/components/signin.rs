@@ -22,8 +22,15 @@ pub fn SignInForm(props: &SignInFormProps) -> Html {
         let (email, password, cb) = (email.clone(), password.clone(), props.on_submit.clone());
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
-            let value = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
-            cb.emit(LoginRequest { email: value(&email).trim().to_string(), password: value(&password) });
+            let value = |r: &NodeRef| {
+                r.cast::<HtmlInputElement>()
+                    .map(|i| i.value())
+                    .unwrap_or_default()
+            };
+            cb.emit(LoginRequest {
+                email: value(&email).trim().to_string(),
+                password: value(&password),
+            });
         })
     };
     html! {

@@ -151,7 +151,12 @@ impl Listeners {
     }
 
     pub(crate) fn notify(&self) {
-        let list: Vec<Callback<()>> = self.list.borrow().iter().map(|(_, cb)| cb.clone()).collect();
+        let list: Vec<Callback<()>> = self
+            .list
+            .borrow()
+            .iter()
+            .map(|(_, cb)| cb.clone())
+            .collect();
         for cb in list {
             cb.emit(());
         }

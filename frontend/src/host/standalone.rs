@@ -49,7 +49,12 @@ impl StandaloneHost {
         let (to, cc) = web_sys::window()
             .and_then(|w| w.location().search().ok())
             .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
-            .map(|p| (p.get("to").unwrap_or_default(), p.get("cc").unwrap_or_default()))
+            .map(|p| {
+                (
+                    p.get("to").unwrap_or_default(),
+                    p.get("cc").unwrap_or_default(),
+                )
+            })
             .unwrap_or_default();
         Self::with_fields(token, &to, &cc)
     }
@@ -61,7 +66,9 @@ impl StandaloneHost {
             token,
             listeners: Rc::default(),
         };
-        StandaloneHost { state: Rc::new(state) }
+        StandaloneHost {
+            state: Rc::new(state),
+        }
     }
 }
 

@@ -19,7 +19,9 @@ pub struct WebAppProps {
 }
 
 fn current_route() -> Route {
-    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
     Route::parse(&hash)
 }
 
@@ -39,7 +41,10 @@ pub fn WebApp(props: &WebAppProps) -> Html {
             let listener = Closure::<dyn Fn()>::new(move || route.set(current_route()));
             let window = web_sys::window();
             if let Some(w) = &window {
-                let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+                let _ = w.add_event_listener_with_callback(
+                    "hashchange",
+                    listener.as_ref().unchecked_ref(),
+                );
             }
             move || {
                 if let Some(w) = window {
@@ -71,7 +76,10 @@ pub fn WebApp(props: &WebAppProps) -> Html {
         };
         return html! { <SignInPage {on_signed_in} /> };
     };
-    let ctx = AppCtx { api: Api::new("", t), on_unauthorized: sign_out.clone() };
+    let ctx = AppCtx {
+        api: Api::new("", t),
+        on_unauthorized: sign_out.clone(),
+    };
     html! {
         <ContextProvider<AppCtx> context={ctx}>
             <Shell route={*route} on_sign_out={sign_out} />
@@ -101,11 +109,11 @@ fn Shell(props: &ShellProps) -> Html {
         },
     };
     let nav = |r: Route, label: &str, testid: &str| {
-        let current = match (props.route, r) {
-            (Route::Sequences | Route::Sequence { .. }, Route::Sequences) => true,
-            (Route::Contacts | Route::Contact { .. }, Route::Contacts) => true,
-            _ => false,
-        };
+        let current = matches!(
+            (props.route, r),
+            (Route::Sequences | Route::Sequence { .. }, Route::Sequences)
+                | (Route::Contacts | Route::Contact { .. }, Route::Contacts)
+        );
         html! {
             <a href={r.href()} class={classes!("nav__link", current.then_some("is-current"))}
                 aria-current={current.then_some("page")} data-testid={testid.to_string()}>{ label }</a>

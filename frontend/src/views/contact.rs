@@ -29,7 +29,10 @@ pub struct ContactPageProps {
 pub fn ContactPage(props: &ContactPageProps) -> Html {
     let clock = use_clock();
     let ctx = use_context::<AppCtx>();
-    let (record, reload) = use_load(props.id, |api, id| async move { api.contact_record(id).await });
+    let (record, reload) = use_load(
+        props.id,
+        |api, id| async move { api.contact_record(id).await },
+    );
     let confirming = use_state(|| false);
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
@@ -54,14 +57,25 @@ pub fn ContactPage(props: &ContactPageProps) -> Html {
         Callback::from(move |()| confirming.set(false))
     };
     let on_confirm = {
-        let (confirming, busy, error, announcement) =
-            (confirming.clone(), busy.clone(), error.clone(), announcement.clone());
+        let (confirming, busy, error, announcement) = (
+            confirming.clone(),
+            busy.clone(),
+            error.clone(),
+            announcement.clone(),
+        );
         let (reload, current) = (reload.clone(), current.clone());
         Callback::from(move |()| {
-            let (Some(e), Some(ctx)) = (current.clone(), ctx.clone()) else { return };
+            let (Some(e), Some(ctx)) = (current.clone(), ctx.clone()) else {
+                return;
+            };
             busy.set(true);
-            let (confirming, busy, error, announcement, reload) =
-                (confirming.clone(), busy.clone(), error.clone(), announcement.clone(), reload.clone());
+            let (confirming, busy, error, announcement, reload) = (
+                confirming.clone(),
+                busy.clone(),
+                error.clone(),
+                announcement.clone(),
+                reload.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
                 match ctx.api.unenroll(e.id, UnenrollSurface::ContactRecord).await {
                     Ok(done) => {

@@ -93,7 +93,9 @@ where
 pub fn loaded<T>(load: &Load<T>, reload: &Callback<()>, ready: impl FnOnce(&T) -> Html) -> Html {
     match load {
         Load::Loading => html! { <crate::components::Loading /> },
-        Load::Failed(e) => html! { <crate::components::ErrorNotice message={e.message()} on_retry={reload.clone()} /> },
+        Load::Failed(e) => {
+            html! { <crate::components::ErrorNotice message={e.message()} on_retry={reload.clone()} /> }
+        }
         Load::Ready(v) => ready(v),
     }
 }

@@ -30,12 +30,21 @@ fn lookup(host: HostHandle, dispatch: UseReducerDispatcher<PanelModel>, generati
         let recipients = match host.recipients().await {
             Ok(r) => r,
             Err(e) => {
-                dispatch.dispatch(PanelAction::LookupStarted { generation: gen, count: 1 });
-                dispatch.dispatch(PanelAction::LookupFailed { generation: gen, message: e.to_string() });
+                dispatch.dispatch(PanelAction::LookupStarted {
+                    generation: gen,
+                    count: 1,
+                });
+                dispatch.dispatch(PanelAction::LookupFailed {
+                    generation: gen,
+                    message: e.to_string(),
+                });
                 return;
             }
         };
-        dispatch.dispatch(PanelAction::LookupStarted { generation: gen, count: recipients.len() });
+        dispatch.dispatch(PanelAction::LookupStarted {
+            generation: gen,
+            count: recipients.len(),
+        });
         if recipients.is_empty() {
             return;
         }
@@ -46,18 +55,29 @@ fn lookup(host: HostHandle, dispatch: UseReducerDispatcher<PanelModel>, generati
             }
             Err(e) => {
                 let message = e.to_string();
-                return dispatch.dispatch(PanelAction::LookupFailed { generation: gen, message });
+                return dispatch.dispatch(PanelAction::LookupFailed {
+                    generation: gen,
+                    message,
+                });
             }
         };
         let requested: Vec<_> = recipients.into_iter().map(|r| r.email).collect();
-        match Api::new(host.api_base(), token).recipients(&requested).await {
+        match Api::new(host.api_base(), token)
+            .recipients(&requested)
+            .await
+        {
             Ok(resp) => dispatch.dispatch(PanelAction::LookupDone {
                 generation: gen,
                 requested,
                 recipients: resp.recipients,
             }),
-            Err(e) if e.is_unauthorized() => dispatch.dispatch(PanelAction::SignedOut { generation: gen }),
-            Err(e) => dispatch.dispatch(PanelAction::LookupFailed { generation: gen, message: e.message() }),
+            Err(e) if e.is_unauthorized() => {
+                dispatch.dispatch(PanelAction::SignedOut { generation: gen })
+            }
+            Err(e) => dispatch.dispatch(PanelAction::LookupFailed {
+                generation: gen,
+                message: e.message(),
+            }),
         }
     });
 }
@@ -75,10 +95,15 @@ pub fn Panel(props: &PanelProps) -> Html {
         use_effect_with(props.host.clone(), move |_| {
             let timer: Rc<RefCell<Option<Timeout>>> = Rc::default();
             let on_change = {
-                let (host, dispatch, generation, timer) =
-                    (host.clone(), dispatch.clone(), generation.clone(), timer.clone());
+                let (host, dispatch, generation, timer) = (
+                    host.clone(),
+                    dispatch.clone(),
+                    generation.clone(),
+                    timer.clone(),
+                );
                 Callback::from(move |()| {
-                    let (host, dispatch, generation) = (host.clone(), dispatch.clone(), generation.clone());
+                    let (host, dispatch, generation) =
+                        (host.clone(), dispatch.clone(), generation.clone());
                     let t = Timeout::new(DEBOUNCE_MS, move || lookup(host, dispatch, generation));
                     // Replacing the old Timeout drops (cancels) it.
                     *timer.borrow_mut() = Some(t);
@@ -126,8 +151,13 @@ pub fn Panel(props: &PanelProps) -> Html {
                     Err(e) => Err(e.to_string()),
                 };
                 dispatch.dispatch(match result {
-                    Ok(enrollment) => PanelAction::Unenrolled { enrollment },
-                    Err(message) => PanelAction::UnenrollFailed { enrollment_id: id, message },
+                    Ok(enrollment) => PanelAction::Unenrolled {
+                        enrollment: Box::new(enrollment),
+                    },
+                    Err(message) => PanelAction::UnenrollFailed {
+                        enrollment_id: id,
+                        message,
+                    },
                 });
             });
         })

@@ -25,15 +25,32 @@ pub struct PanelModel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PanelAction {
     /// Lookup `generation` began for this many recipients (0: nothing to look up).
-    LookupStarted { generation: u64, count: usize },
-    LookupDone { generation: u64, requested: Vec<EmailAddress>, recipients: Vec<RecipientView> },
-    LookupFailed { generation: u64, message: String },
-    SignedOut { generation: u64 },
+    LookupStarted {
+        generation: u64,
+        count: usize,
+    },
+    LookupDone {
+        generation: u64,
+        requested: Vec<EmailAddress>,
+        recipients: Vec<RecipientView>,
+    },
+    LookupFailed {
+        generation: u64,
+        message: String,
+    },
+    SignedOut {
+        generation: u64,
+    },
     AskUnenroll(i64),
     CancelUnenroll(i64),
     UnenrollStarted(i64),
-    Unenrolled { enrollment: EnrollmentView },
-    UnenrollFailed { enrollment_id: i64, message: String },
+    Unenrolled {
+        enrollment: Box<EnrollmentView>,
+    },
+    UnenrollFailed {
+        enrollment_id: i64,
+        message: String,
+    },
 }
 
 impl Reducible for PanelModel {
@@ -53,14 +70,21 @@ impl Reducible for PanelModel {
                     m.state = PanelState::Loading { count };
                 }
             }
-            PanelAction::LookupDone { generation, requested, recipients } => {
+            PanelAction::LookupDone {
+                generation,
+                requested,
+                recipients,
+            } => {
                 if generation != m.generation {
                     return self;
                 }
                 m.refreshing = false;
                 m.state = PanelState::Loaded(in_request_order(&requested, recipients));
             }
-            PanelAction::LookupFailed { generation, message } => {
+            PanelAction::LookupFailed {
+                generation,
+                message,
+            } => {
                 if generation != m.generation {
                     return self;
                 }
@@ -98,7 +122,10 @@ impl Reducible for PanelModel {
                     }
                 }
             }
-            PanelAction::UnenrollFailed { enrollment_id, message } => {
+            PanelAction::UnenrollFailed {
+                enrollment_id,
+                message,
+            } => {
                 m.announcement = format!("Unenroll failed: {message}");
                 m.ui.insert(enrollment_id, UnenrollUi::Failed(message));
             }
@@ -110,7 +137,9 @@ impl Reducible for PanelModel {
 /// Replaces a recipient's banner with the new state once the server has unenrolled it. Returns
 /// whether this recipient held that enrollment.
 pub fn apply_unenrolled(r: &mut RecipientView, e: &EnrollmentView) -> bool {
-    let Some(active) = &r.enrollment else { return false };
+    let Some(active) = &r.enrollment else {
+        return false;
+    };
     if active.enrollment_id != e.id {
         return false;
     }
@@ -130,10 +159,16 @@ pub fn apply_unenrolled(r: &mut RecipientView, e: &EnrollmentView) -> bool {
 }
 
 /// The server's answer in the order the host gave the addresses (To, then Cc).
-pub fn in_request_order(requested: &[EmailAddress], mut got: Vec<RecipientView>) -> Vec<RecipientView> {
+pub fn in_request_order(
+    requested: &[EmailAddress],
+    mut got: Vec<RecipientView>,
+) -> Vec<RecipientView> {
     let mut out = Vec::with_capacity(got.len());
     for email in requested {
-        if let Some(i) = got.iter().position(|r| r.email.eq_ignore_ascii_case(email.as_str())) {
+        if let Some(i) = got
+            .iter()
+            .position(|r| r.email.eq_ignore_ascii_case(email.as_str()))
+        {
             out.push(got.remove(i));
         }
     }

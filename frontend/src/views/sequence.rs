@@ -5,8 +5,7 @@ use yew::prelude::*;
 
 use super::{loaded, use_clock, use_load, AppCtx, Load};
 use crate::components::{
-    Announcer, EnrollmentsTable, PendingUnenroll, PerformanceFigures, ScheduledTable,
-    SequenceTable,
+    Announcer, EnrollmentsTable, PendingUnenroll, PerformanceFigures, ScheduledTable, SequenceTable,
 };
 use crate::route::{Route, SequenceTab};
 
@@ -46,8 +45,12 @@ pub fn SequencePage(props: &SequencePageProps) -> Html {
         }
     });
     let panel = match props.tab {
-        SequenceTab::Enrollments => html! { <EnrollmentsTab {id} name={name.clone()} on_change={reload.clone()} /> },
-        SequenceTab::Scheduled => html! { <ScheduledTab {id} name={name.clone()} on_change={reload.clone()} /> },
+        SequenceTab::Enrollments => {
+            html! { <EnrollmentsTab {id} name={name.clone()} on_change={reload.clone()} /> }
+        }
+        SequenceTab::Scheduled => {
+            html! { <ScheduledTab {id} name={name.clone()} on_change={reload.clone()} /> }
+        }
         SequenceTab::Performance => html! { <PerformanceTab {id} /> },
     };
     html! {
@@ -79,18 +82,44 @@ struct TabProps {
 }
 
 /// Runs an unenroll of `ids` and reports a sentence for the live region.
-async fn run_unenroll(ctx: &AppCtx, ids: Vec<i64>, surface: UnenrollSurface, sequence: &str) -> Result<String, String> {
+async fn run_unenroll(
+    ctx: &AppCtx,
+    ids: Vec<i64>,
+    surface: UnenrollSurface,
+    sequence: &str,
+) -> Result<String, String> {
     if ids.len() == 1 && surface != UnenrollSurface::Bulk {
-        let e = ctx.api.unenroll(ids[0], surface).await.map_err(|e| e.message())?;
-        return Ok(format!("{} was unenrolled from {sequence}.", e.contact.name));
+        let e = ctx
+            .api
+            .unenroll(ids[0], surface)
+            .await
+            .map_err(|e| e.message())?;
+        return Ok(format!(
+            "{} was unenrolled from {sequence}.",
+            e.contact.name
+        ));
     }
-    let resp = ctx.api.bulk_unenroll(ids, surface).await.map_err(|e| e.message())?;
-    let failed: Vec<String> =
-        resp.results.iter().filter_map(|r| r.error.as_ref().map(|e| e.message.clone())).collect();
+    let resp = ctx
+        .api
+        .bulk_unenroll(ids, surface)
+        .await
+        .map_err(|e| e.message())?;
+    let failed: Vec<String> = resp
+        .results
+        .iter()
+        .filter_map(|r| r.error.as_ref().map(|e| e.message.clone()))
+        .collect();
     let n = resp.unenrolled;
-    let mut msg = format!("{n} contact{} unenrolled from {sequence}.", if n == 1 { "" } else { "s" });
+    let mut msg = format!(
+        "{n} contact{} unenrolled from {sequence}.",
+        if n == 1 { "" } else { "s" }
+    );
     if !failed.is_empty() {
-        msg.push_str(&format!(" {} could not be unenrolled: {}", failed.len(), failed.join("; ")));
+        msg.push_str(&format!(
+            " {} could not be unenrolled: {}",
+            failed.len(),
+            failed.join("; ")
+        ));
     }
     Ok(msg)
 }
@@ -129,7 +158,9 @@ fn EnrollmentsTab(props: &TabProps) -> Html {
         Callback::from(move |all: bool| {
             selected.set(if all {
                 open.iter()
-                    .filter(|e| matches!(e.state, EnrollmentState::Active | EnrollmentState::Paused))
+                    .filter(|e| {
+                        matches!(e.state, EnrollmentState::Active | EnrollmentState::Paused)
+                    })
                     .map(|e| e.id)
                     .collect()
             } else {
@@ -137,7 +168,12 @@ fn EnrollmentsTab(props: &TabProps) -> Html {
             })
         })
     };
-    let ask = |ids: Vec<i64>, surface| PendingUnenroll { enrollment_ids: ids, surface, busy: false, error: None };
+    let ask = |ids: Vec<i64>, surface| PendingUnenroll {
+        enrollment_ids: ids,
+        surface,
+        busy: false,
+        error: None,
+    };
     let on_bulk_unenroll = {
         let (pending, selected) = (pending.clone(), selected.clone());
         Callback::from(move |()| {
@@ -162,28 +198,43 @@ fn EnrollmentsTab(props: &TabProps) -> Html {
         Callback::from(move |()| pending.set(None))
     };
     let on_confirm = {
-        let (pending, selected, announcement) = (pending.clone(), selected.clone(), announcement.clone());
-        let (reload, on_change, name) = (reload.clone(), props.on_change.clone(), props.name.clone());
+        let (pending, selected, announcement) =
+            (pending.clone(), selected.clone(), announcement.clone());
+        let (reload, on_change, name) =
+            (reload.clone(), props.on_change.clone(), props.name.clone());
         Callback::from(move |()| {
-            let (Some(p), Some(ctx)) = ((*pending).clone(), ctx.clone()) else { return };
+            let (Some(p), Some(ctx)) = ((*pending).clone(), ctx.clone()) else {
+                return;
+            };
             if p.busy {
                 return;
             }
-            pending.set(Some(PendingUnenroll { busy: true, ..p.clone() }));
-            let (pending, selected, announcement) = (pending.clone(), selected.clone(), announcement.clone());
+            pending.set(Some(PendingUnenroll {
+                busy: true,
+                ..p.clone()
+            }));
+            let (pending, selected, announcement) =
+                (pending.clone(), selected.clone(), announcement.clone());
             let (reload, on_change, name) = (reload.clone(), on_change.clone(), name.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match run_unenroll(&ctx, p.enrollment_ids.clone(), p.surface, &name).await {
                     Ok(msg) => {
                         pending.set(None);
-                        let left: Vec<i64> =
-                            selected.iter().copied().filter(|id| !p.enrollment_ids.contains(id)).collect();
+                        let left: Vec<i64> = selected
+                            .iter()
+                            .copied()
+                            .filter(|id| !p.enrollment_ids.contains(id))
+                            .collect();
                         selected.set(left);
                         announcement.set(msg);
                         reload.emit(());
                         on_change.emit(());
                     }
-                    Err(error) => pending.set(Some(PendingUnenroll { busy: false, error: Some(error), ..p })),
+                    Err(error) => pending.set(Some(PendingUnenroll {
+                        busy: false,
+                        error: Some(error),
+                        ..p
+                    })),
                 }
             });
         })
@@ -195,11 +246,13 @@ fn EnrollmentsTab(props: &TabProps) -> Html {
             filter.set(f);
         })
     };
-    let body = loaded(&list, &reload, |_| html! {
-        <EnrollmentsTable enrollments={enrollments.clone()} sequence_name={props.name.clone()} {clock}
-            selected={(*selected).clone()} open_menu={*open_menu} pending={(*pending).clone()}
-            filter={*filter} {on_toggle} {on_toggle_all} {on_bulk_unenroll} {on_menu} {on_row_unenroll}
-            {on_confirm} {on_cancel} {on_filter} />
+    let body = loaded(&list, &reload, |_| {
+        html! {
+            <EnrollmentsTable enrollments={enrollments.clone()} sequence_name={props.name.clone()} {clock}
+                selected={(*selected).clone()} open_menu={*open_menu} pending={(*pending).clone()}
+                filter={*filter} {on_toggle} {on_toggle_all} {on_bulk_unenroll} {on_menu} {on_row_unenroll}
+                {on_confirm} {on_cancel} {on_filter} />
+        }
     });
     html! { <>{ body }<Announcer message={(*announcement).clone()} /></> }
 }
@@ -208,7 +261,9 @@ fn EnrollmentsTab(props: &TabProps) -> Html {
 fn ScheduledTab(props: &TabProps) -> Html {
     let clock = use_clock();
     let ctx = use_context::<AppCtx>();
-    let (list, reload) = use_load(props.id, |api, id| async move { api.scheduled(id).await.map(|r| r.scheduled) });
+    let (list, reload) = use_load(props.id, |api, id| async move {
+        api.scheduled(id).await.map(|r| r.scheduled)
+    });
     let pending = use_state(|| None::<PendingUnenroll>);
     let announcement = use_state(String::new);
     let on_unenroll = {
@@ -227,15 +282,22 @@ fn ScheduledTab(props: &TabProps) -> Html {
         Callback::from(move |()| pending.set(None))
     };
     let on_confirm = {
-        let (pending, announcement, reload) = (pending.clone(), announcement.clone(), reload.clone());
+        let (pending, announcement, reload) =
+            (pending.clone(), announcement.clone(), reload.clone());
         let (on_change, name) = (props.on_change.clone(), props.name.clone());
         Callback::from(move |()| {
-            let (Some(p), Some(ctx)) = ((*pending).clone(), ctx.clone()) else { return };
+            let (Some(p), Some(ctx)) = ((*pending).clone(), ctx.clone()) else {
+                return;
+            };
             if p.busy {
                 return;
             }
-            pending.set(Some(PendingUnenroll { busy: true, ..p.clone() }));
-            let (pending, announcement, reload) = (pending.clone(), announcement.clone(), reload.clone());
+            pending.set(Some(PendingUnenroll {
+                busy: true,
+                ..p.clone()
+            }));
+            let (pending, announcement, reload) =
+                (pending.clone(), announcement.clone(), reload.clone());
             let (on_change, name) = (on_change.clone(), name.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match run_unenroll(&ctx, p.enrollment_ids.clone(), p.surface, &name).await {
@@ -245,14 +307,20 @@ fn ScheduledTab(props: &TabProps) -> Html {
                         reload.emit(());
                         on_change.emit(());
                     }
-                    Err(error) => pending.set(Some(PendingUnenroll { busy: false, error: Some(error), ..p })),
+                    Err(error) => pending.set(Some(PendingUnenroll {
+                        busy: false,
+                        error: Some(error),
+                        ..p
+                    })),
                 }
             });
         })
     };
-    let body = loaded(&list, &reload, |items| html! {
-        <ScheduledTable scheduled={items.clone()} sequence_name={props.name.clone()} {clock}
-            pending={(*pending).clone()} {on_unenroll} {on_confirm} {on_cancel} />
+    let body = loaded(&list, &reload, |items| {
+        html! {
+            <ScheduledTable scheduled={items.clone()} sequence_name={props.name.clone()} {clock}
+                pending={(*pending).clone()} {on_unenroll} {on_confirm} {on_cancel} />
+        }
     });
     html! { <>{ body }<Announcer message={(*announcement).clone()} /></> }
 }
@@ -265,5 +333,9 @@ struct PerformanceTabProps {
 #[function_component]
 fn PerformanceTab(props: &PerformanceTabProps) -> Html {
     let (perf, reload) = use_load(props.id, |api, id| async move { api.performance(id).await });
-    loaded(&perf, &reload, |p| html! { <PerformanceFigures performance={p.clone()} /> })
+    loaded(
+        &perf,
+        &reload,
+        |p| html! { <PerformanceFigures performance={p.clone()} /> },
+    )
 }

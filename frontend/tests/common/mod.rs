@@ -8,7 +8,10 @@ use serde::de::DeserializeOwned;
 use yew::{BaseComponent, LocalServerRenderer};
 
 /// 2026-11-27T09:30:00Z, a Friday, viewed from UTC.
-pub const CLOCK: Clock = Clock { now: 1_795_771_800, utc_offset_min: 0 };
+pub const CLOCK: Clock = Clock {
+    now: 1_795_771_800,
+    utc_offset_min: 0,
+};
 
 pub fn fixture<T: DeserializeOwned>(name: &str) -> T {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -19,16 +22,26 @@ pub fn fixture<T: DeserializeOwned>(name: &str) -> T {
 /// One entry of a fixture file that maps names to values.
 pub fn fixture_entry<T: DeserializeOwned>(file: &str, key: &str) -> T {
     let all: serde_json::Map<String, serde_json::Value> = fixture(file);
-    let value = all.get(key).unwrap_or_else(|| panic!("{file} has no {key}")).clone();
+    let value = all
+        .get(key)
+        .unwrap_or_else(|| panic!("{file} has no {key}"))
+        .clone();
     serde_json::from_value(value).unwrap_or_else(|e| panic!("{file}/{key}: {e}"))
 }
 
 /// Renders a component natively, as the browser's first paint would show it (no effects run).
 pub fn render<C: BaseComponent>(props: C::Properties) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let html = rt.block_on(async {
         tokio::task::LocalSet::new()
-            .run_until(LocalServerRenderer::<C>::with_props(props).hydratable(false).render())
+            .run_until(
+                LocalServerRenderer::<C>::with_props(props)
+                    .hydratable(false)
+                    .render(),
+            )
             .await
     });
     pretty(&html)
@@ -47,8 +60,11 @@ pub fn pretty(html: &str) -> String {
             let tag = &rest[..end];
             rest = &rest[end..];
             let closing = tag.starts_with("</");
-            let name: String =
-                tag.trim_start_matches(['<', '/']).chars().take_while(|c| c.is_alphanumeric()).collect();
+            let name: String = tag
+                .trim_start_matches(['<', '/'])
+                .chars()
+                .take_while(|c| c.is_alphanumeric())
+                .collect();
             if closing {
                 depth = depth.saturating_sub(1);
             }
