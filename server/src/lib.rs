@@ -9,6 +9,7 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod identity;
 pub mod mail;
 pub mod service;
 pub mod store;
@@ -28,7 +29,7 @@ pub async fn build_app(database_url: &str, mail_url: &str, public_url: &str, sec
         store,
         clock,
         mailer: Arc::new(mailer),
-        settings: Arc::new(Settings { public_url: public_url.trim_end_matches('/').to_string(), secret }),
+        settings: Arc::new(Settings::new(public_url, secret)),
     })
 }
 

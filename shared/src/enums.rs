@@ -132,3 +132,17 @@ wire_enum!(
     /// What a sequence does when an out-of-office reply arrives.
     OooPolicy { PauseUntilReturn => "pause_until_return", Ignore => "ignore" }
 );
+wire_enum!(
+    /// How a meeting came to be recorded (decides whether it unenrolls; see the meeting rules).
+    MeetingSource {
+        SequenceEmailLink => "sequence_email_link",
+        MeetingLink => "meeting_link",
+        ContactRecord => "contact_record",
+        GoogleCalendar => "google_calendar",
+        OutlookCalendar => "outlook_calendar",
+    }
+);
+wire_enum!(
+    /// An external identity provider whose tokens can be exchanged for a session.
+    IdentityProvider { Microsoft => "microsoft", Google => "google" }
+);

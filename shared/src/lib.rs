@@ -7,10 +7,12 @@
 
 mod enums;
 mod error;
+mod identity;
 mod views;
 
 pub use enums::*;
 pub use error::*;
+pub use identity::*;
 pub use views::*;
 
 /// Every route lives under this prefix.

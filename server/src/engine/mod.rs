@@ -5,3 +5,5 @@
 
 pub mod schedule;
 pub mod template;
+pub mod availability;
+pub mod meetings;

@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::*;
 
+use super::access;
 use super::caller::Authed;
 use super::{ApiError, ApiResult};
 use crate::domain::{CompanyId, ContactId, EnrollmentId, SequenceId};
@@ -11,34 +12,61 @@ use crate::service::App;
 
 type Data = web::Data<App>;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/auth/login", web::post().to(login))
-        .route("/me", web::get().to(me))
-        .route("/recipients", web::get().to(recipients))
-        .route("/contacts", web::get().to(contacts))
-        .route("/contacts", web::post().to(create_contact))
-        .route("/contacts/{id}", web::get().to(contact))
-        .route("/contacts/{id}", web::put().to(update_contact))
-        .route("/contacts/{id}", web::delete().to(delete_contact))
-        .route("/contacts/{id}/record", web::get().to(contact_record))
-        .route("/companies", web::get().to(companies))
-        .route("/companies", web::post().to(create_company))
-        .route("/companies/{id}", web::get().to(company))
-        .route("/companies/{id}", web::put().to(update_company))
-        .route("/sequences", web::get().to(sequences))
-        .route("/sequences", web::post().to(create_sequence))
-        .route("/sequences/{id}", web::get().to(sequence))
-        .route("/sequences/{id}", web::put().to(update_sequence))
-        .route("/sequences/{id}", web::delete().to(delete_sequence))
-        .route("/sequences/{id}/enrollments", web::post().to(enroll))
-        .route("/sequences/{id}/enrollments", web::get().to(sequence_enrollments))
-        .route("/sequences/{id}/scheduled", web::get().to(scheduled))
-        .route("/sequences/{id}/performance", web::get().to(performance))
-        .route("/enrollments/unenroll", web::post().to(bulk_unenroll))
-        .route("/enrollments/unenroll-by-email", web::post().to(unenroll_by_email))
-        .route("/enrollments/{id}", web::get().to(enrollment))
-        .route("/enrollments/{id}/unenroll", web::post().to(unenroll));
+/// One route per line: `METHOD "path" => handler;`. Registers them and lists them in [`ROUTES`],
+/// so the cross-account suite walks every route, including ones added later.
+macro_rules! api_routes {
+    ($($method:ident $path:literal => $handler:path;)+) => {
+        /// Every `/api/v1` route as `(METHOD, path)`: data for the security suites.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
+
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)+
+        }
+    };
+}
+
+api_routes! {
+    get "/health" => health;
+    post "/auth/login" => access::login;
+    post "/auth/exchange" => access::exchange;
+    get "/me" => me;
+    get "/me/availability" => access::availability;
+    put "/me/availability" => access::set_availability;
+    get "/recipients" => recipients;
+    get "/contacts" => contacts;
+    post "/contacts" => create_contact;
+    get "/contacts/{id}" => contact;
+    put "/contacts/{id}" => update_contact;
+    delete "/contacts/{id}" => delete_contact;
+    get "/contacts/{id}/record" => contact_record;
+    get "/companies" => companies;
+    post "/companies" => create_company;
+    get "/companies/{id}" => company;
+    put "/companies/{id}" => update_company;
+    get "/sequences" => sequences;
+    post "/sequences" => create_sequence;
+    get "/sequences/{id}" => sequence;
+    put "/sequences/{id}" => update_sequence;
+    delete "/sequences/{id}" => delete_sequence;
+    post "/sequences/{id}/enrollments" => enroll;
+    get "/sequences/{id}/enrollments" => sequence_enrollments;
+    get "/sequences/{id}/scheduled" => scheduled;
+    get "/sequences/{id}/performance" => performance;
+    post "/enrollments/unenroll" => bulk_unenroll;
+    post "/enrollments/unenroll-by-email" => unenroll_by_email;
+    get "/enrollments/{id}" => enrollment;
+    post "/enrollments/{id}/unenroll" => unenroll;
+    post "/meetings" => access::log_meeting;
+    get "/api-keys" => access::api_keys;
+    post "/api-keys" => access::create_api_key;
+    delete "/api-keys/{id}" => access::revoke_api_key;
+    post "/workflow-actions/unenroll" => access::workflow_unenroll;
+    get "/users" => access::users;
+    post "/users" => access::create_user;
+    patch "/users/{id}" => access::update_user;
+    delete "/users/{id}" => access::delete_user;
+    get "/account/settings" => access::account_settings;
+    put "/account/settings" => access::set_account_settings;
 }
 
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
@@ -48,10 +76,6 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
-}
-
-async fn login(app: Data, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(app.login(&body.email, &body.password).await?))
 }
 
 async fn me(Authed(c): Authed) -> HttpResponse {

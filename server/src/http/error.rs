@@ -44,6 +44,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Unauthorized | InvalidToken | TokenExpired | InvalidSignature | StaleTimestamp => StatusCode::UNAUTHORIZED,
+        InvalidAlgorithm | UnknownKey | InvalidIssuer | InvalidAudience | MissingScope | TokenNotYetValid | UntrustedTenant | EmailNotVerified => {
+            StatusCode::UNAUTHORIZED
+        }
         Forbidden | RequiresSeat | RequiresEnterprise | RequiresAdmin => StatusCode::FORBIDDEN,
         ContactAlreadyEnrolled | ContactUnsubscribed | ContactBounced | EnrollmentNotActive | SequenceDeleted | Conflict => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,

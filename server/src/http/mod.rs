@@ -1,10 +1,15 @@
 //! The HTTP adapter: the only module that names actix. Handlers are thin: extract, parse, call a
 //! service, map to a `shared` DTO. Errors are JSON with stable codes (see `error`).
 
+mod access;
 mod api;
 mod caller;
 mod error;
 mod pages;
+mod public;
+
+pub use api::ROUTES;
+pub use public::PUBLIC_CSP;
 
 pub use error::{status_of, ApiError, ApiResult};
 
@@ -53,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: App, static_dir: StaticDir) 
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .service(web::scope("/api/v1").configure(api::routes).default_service(web::to(api::not_found)))
+        .configure(public::routes)
         .configure(pages::routes)
         .default_service(web::to(pages::not_found));
 }

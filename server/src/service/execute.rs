@@ -120,6 +120,8 @@ impl App {
                 "company.name" => company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
                 "sender.name" => e.sender_name.clone(),
                 "sender.email" => e.sender_email.clone(),
+                "meeting_link" => self.meeting_url(e.enrolled_by, Some(e.id)),
+                "unsubscribe_link" => self.unsubscribe_url(e.id),
                 _ => return None,
             })
         };
@@ -142,6 +144,7 @@ impl App {
                 references: e.thread_refs.clone(),
                 headers: Vec::new(),
             };
+            let email = self.with_unsubscribe(email, e.id);
             if let Err(err) = self.mailer.send(&email).await {
                 tracing::warn!(enrollment = e.id.0, error = %err, "send failed; will retry");
                 self.store.settle_message(&mut tx, &claim, "failed", None, &subject).await?;

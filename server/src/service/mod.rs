@@ -9,6 +9,17 @@ mod recipients;
 mod sequences;
 mod unenroll;
 pub mod views;
+// Meetings, unsubscribe, workflows, user management, external sign-in (issue 4).
+mod identity;
+pub mod links;
+mod meetings;
+mod unsubscribe;
+mod users;
+mod workflows;
+
+pub use unsubscribe::UnsubscribeOutcome;
+pub use meetings::{BookingOutcome, BookingPage};
+pub use workflows::KeyCaller;
 
 pub use execute::TickReport;
 
@@ -28,6 +39,18 @@ pub struct Settings {
     pub public_url: String,
     /// Secret for signing session tokens and links.
     pub secret: Vec<u8>,
+    /// External identity providers (Microsoft, Google) and their key caches.
+    pub identity: Arc<crate::identity::Verifier>,
+}
+
+impl Settings {
+    pub fn new(public_url: &str, secret: Vec<u8>) -> Settings {
+        Settings {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            secret,
+            identity: crate::identity::Verifier::new(crate::identity::IdentityConfig::default()),
+        }
+    }
 }
 
 /// The application: everything a use case may touch.
@@ -95,6 +118,10 @@ pub enum ServiceError {
     Conflict(String),
     #[error("invalid credentials or token: {0}")]
     Unauthorized(String),
+    #[error("too many failed sign-in attempts; try again later")]
+    RateLimited,
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -119,6 +146,8 @@ impl ServiceError {
             ServiceError::SequenceHasNoSteps => ErrorCode::SequenceHasNoSteps,
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ServiceError::RateLimited => ErrorCode::RateLimited,
+            ServiceError::Identity(e) => e.code(),
             ServiceError::Store(StoreError::Duplicate(_)) => ErrorCode::Conflict,
             ServiceError::Store(_) | ServiceError::Mail(_) => ErrorCode::Internal,
         }
