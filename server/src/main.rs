@@ -29,8 +29,42 @@ struct Cli {
     /// Public base URL of this server (links in emails, manifests).
     #[arg(long, env = "SEQUENCER_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
     public_url: String,
+    #[command(flatten)]
+    identity: IdentityArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Sign-in from Outlook (Microsoft identity platform) and Gmail (Google); a provider without a
+/// client id is off.
+#[derive(clap::Args)]
+struct IdentityArgs {
+    /// Entra app registration (client id) of Sequencer's API: the `aud` of Outlook tokens.
+    #[arg(long, env = "SEQUENCER_MS_CLIENT_ID", global = true)]
+    ms_client_id: Option<String>,
+    /// Delegated scope the add-in requests; must be in the token's `scp`.
+    #[arg(long, env = "SEQUENCER_MS_SCOPE", default_value = "access_as_user", global = true)]
+    ms_scope: String,
+    #[arg(long, env = "SEQUENCER_MS_JWKS_URL", default_value = sequencer_server::identity::MS_JWKS_URL, global = true)]
+    ms_jwks_url: String,
+    /// OAuth client id of the Gmail extension: the `aud` of Google ID tokens.
+    #[arg(long, env = "SEQUENCER_GOOGLE_CLIENT_ID", global = true)]
+    google_client_id: Option<String>,
+    #[arg(long, env = "SEQUENCER_GOOGLE_JWKS_URL", default_value = sequencer_server::identity::GOOGLE_JWKS_URL, global = true)]
+    google_jwks_url: String,
+}
+
+impl IdentityArgs {
+    fn config(&self) -> sequencer_server::identity::IdentityConfig {
+        sequencer_server::identity::IdentityConfig {
+            ms_client_id: self.ms_client_id.clone(),
+            ms_scope: self.ms_scope.clone(),
+            ms_jwks_url: self.ms_jwks_url.clone(),
+            google_client_id: self.google_client_id.clone(),
+            google_jwks_url: self.google_jwks_url.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -102,7 +136,8 @@ async fn main() -> anyhow::Result<()> {
     let secret = load_secret(&cli.data_dir)?;
     let app = build_app(&cli.database_url, &cli.mail_url, &cli.public_url, secret, Arc::new(SystemClock))
         .await
-        .with_context(|| format!("opening {}", cli.database_url))?;
+        .with_context(|| format!("opening {}", cli.database_url))?
+        .with_identity(cli.identity.config());
     match cli.command {
         Command::Serve { bind, static_dir, no_worker } => serve(app, &bind, static_dir, no_worker).await,
         Command::Demo => {

@@ -94,3 +94,13 @@ impl App {
         Ok(user.clone())
     }
 }
+
+impl App {
+    /// The same app with these identity providers (builder-style: `main` and tests call it).
+    pub fn with_identity(mut self, config: crate::identity::IdentityConfig) -> App {
+        let mut settings = (*self.settings).clone();
+        settings.identity = crate::identity::Verifier::new(config);
+        self.settings = std::sync::Arc::new(settings);
+        self
+    }
+}
