@@ -4,6 +4,7 @@
 //! `service` (use cases) -> `http` (actix), `worker` (scheduler loop), `mail` (SMTP).
 
 pub mod auth;
+pub mod cli_inbound;
 pub mod clock;
 pub mod demo;
 pub mod domain;

@@ -12,7 +12,7 @@ use sequencer_server::clock::SystemClock;
 use sequencer_server::domain::{EmailAddress, Role, Seat, Tier};
 use sequencer_server::http::StaticDir;
 use sequencer_server::service::{login::hash_password, App};
-use sequencer_server::{build_app, demo, load_secret, worker};
+use sequencer_server::{cli_inbound, build_app, demo, load_secret, worker};
 
 #[derive(Parser)]
 #[command(name = "sequencer", about = "Sequencer: sales sequences that stop at the right moment")]
@@ -110,6 +110,18 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Classify raw messages: one JSON object per file.
+    Classify { files: Vec<PathBuf> },
+    /// Evaluate the classifier over labelled corpora and print the figures.
+    ClassifyEval { dir: Option<PathBuf> },
+    /// Process an .eml file or a Maildir as inbound mail for an account.
+    Ingest {
+        #[arg(long)]
+        account: i64,
+        #[arg(long)]
+        mailbox: Option<i64>,
+        path: PathBuf,
+    },
     /// Measure lookups, bulk unenroll and scheduler throughput on a fresh database.
     Bench {
         #[arg(long, default_value_t = 100_000)]
@@ -132,6 +144,17 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::Bench { contacts, rate, seconds, bulk, emails } = cli.command {
         return bench::run(bench::BenchOptions { database_url: cli.database_url.clone(), contacts, rate, seconds, bulk, emails }).await;
+    }
+    match &cli.command {
+        Command::Classify { files } => {
+            files.iter().for_each(|f| println!("{}", cli_inbound::classify_json(f)));
+            return Ok(());
+        }
+        Command::ClassifyEval { dir } => {
+            print!("{}", cli_inbound::evaluate(&dir.clone().unwrap_or_else(cli_inbound::default_corpora)));
+            return Ok(());
+        }
+        _ => {}
     }
     let secret = load_secret(&cli.data_dir)?;
     let app = build_app(&cli.database_url, &cli.mail_url, &cli.public_url, secret, Arc::new(SystemClock))
@@ -167,7 +190,14 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", app.session_token(&user).token);
             Ok(())
         }
-        Command::Bench { .. } => Ok(()),
+        Command::Bench { .. } | Command::Classify { .. } | Command::ClassifyEval { .. } => Ok(()),
+        Command::Ingest { account, mailbox, path } => {
+            let account = sequencer_server::domain::AccountId(account);
+            for (file, outcome) in cli_inbound::ingest(&app, account, mailbox, &path).await? {
+                println!("{}", cli_inbound::describe(&file, &outcome));
+            }
+            Ok(())
+        }
         Command::Token { email } => {
             let email = EmailAddress::parse(&email)?;
             let (user, _) = app.store.users_by_email(&email).await?.into_iter().next().context("no such user")?;

@@ -8,11 +8,13 @@
 mod enums;
 mod error;
 mod identity;
+mod inbound;
 mod views;
 
 pub use enums::*;
 pub use error::*;
 pub use identity::*;
+pub use inbound::*;
 pub use views::*;
 
 /// Every route lives under this prefix.

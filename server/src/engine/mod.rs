@@ -3,6 +3,7 @@
 //! Everything comes in as arguments (including `now`); no clock, no IO, no `Result` for unknown
 //! input. Must not depend on the store, http, worker or mail modules.
 
+pub mod decide;
 pub mod schedule;
 pub mod template;
 pub mod availability;

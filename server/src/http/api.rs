@@ -56,6 +56,9 @@ api_routes! {
     post "/enrollments/unenroll-by-email" => unenroll_by_email;
     get "/enrollments/{id}" => enrollment;
     post "/enrollments/{id}/unenroll" => unenroll;
+    post "/inbound" => super::inbound::inbound;
+    get "/mailboxes" => super::inbound::mailboxes;
+    post "/mailboxes" => super::inbound::create_mailbox;
     post "/meetings" => access::log_meeting;
     get "/api-keys" => access::api_keys;
     post "/api-keys" => access::create_api_key;

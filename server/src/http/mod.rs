@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod caller;
 mod error;
+mod inbound;
 mod pages;
 mod public;
 

@@ -9,6 +9,10 @@ mod recipients;
 mod sequences;
 mod unenroll;
 pub mod views;
+// Inbound mail: correlation, rules, mailboxes (issue 3).
+mod correlate;
+pub mod inbound;
+pub mod mailboxes;
 // Meetings, unsubscribe, workflows, user management, external sign-in (issue 4).
 mod identity;
 pub mod links;
@@ -22,6 +26,7 @@ pub use meetings::{BookingOutcome, BookingPage};
 pub use workflows::KeyCaller;
 
 pub use execute::TickReport;
+pub use inbound::InboundOutcome;
 
 use std::sync::Arc;
 

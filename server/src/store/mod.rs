@@ -12,6 +12,7 @@ mod contacts;
 mod enrollments;
 mod events;
 mod identity;
+mod inbound;
 mod meetings;
 mod sequences;
 
@@ -21,6 +22,7 @@ pub use sequences::SequenceFields;
 pub use contacts::ContactMatch;
 pub use enrollments::{ClaimedSend, EndRequest, EnrollmentRow, ScheduledRow};
 pub use events::{EventRow, NewEvent, PerformanceCounts};
+pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
 pub use identity::{ApiKeyRow, TrustSettings};
 pub use meetings::{AvailabilityRow, NewMeeting};
 
@@ -68,6 +70,7 @@ pub struct Store {
 
 const MIGRATIONS: &[(&str, &str)] = &[
     ("001_init", include_str!("../../migrations/001_init.sql")),
+    ("002_inbound", include_str!("../../migrations/002_inbound.sql")),
     ("003_identity", include_str!("../../migrations/003_identity.sql")),
 ];
 

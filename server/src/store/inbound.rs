@@ -1,0 +1,324 @@
+//! Inbound mail: connected mailboxes, IMAP folder sync state, processed inbound messages (the
+//! idempotency key and evidence store), and the lookups that tie a message to an enrollment.
+
+use base64::Engine as _;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::*;
+use crate::domain::*;
+
+const MAILBOX_COLS: &str = "id, account_id, user_id, address, webhook_secret, imap_host, imap_port, imap_tls, imap_username, imap_password, imap_oauth_token, imap_folders, created_at";
+
+/// IMAP connection settings of a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub username: String,
+    pub password: Option<String>,
+    /// An OAuth2 access token, used with SASL XOAUTH2 instead of the password.
+    pub oauth_token: Option<String>,
+    /// Folders to watch; `INBOX` when empty.
+    pub folders: Vec<String>,
+}
+
+/// A connected mailbox: where inbound mail for an account comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub user_id: Option<UserId>,
+    pub address: EmailAddress,
+    pub webhook_secret: String,
+    pub imap: Option<ImapSettings>,
+    pub created_at: Millis,
+}
+
+/// One processed inbound message, as stored before its effects.
+#[derive(Debug, Clone)]
+pub struct NewInbound<'a> {
+    pub account_id: AccountId,
+    pub mailbox_id: Option<i64>,
+    pub message_id: &'a str,
+    pub content_hash: &'a str,
+    pub from_email: Option<&'a str>,
+    pub subject: &'a str,
+    pub class: &'a str,
+    pub signals: &'a [String],
+    pub raw: &'a [u8],
+    pub received_at: Millis,
+}
+
+/// A sent sequence email that an inbound message refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRef {
+    pub enrollment_id: EnrollmentId,
+    pub step_number: u32,
+    pub to_email: String,
+    pub subject: String,
+}
+
+/// A live enrollment of a contact that may be the same company as a sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyPeer {
+    pub enrollment_id: EnrollmentId,
+    pub contact_id: ContactId,
+    pub email: String,
+    pub company_id: Option<CompanyId>,
+}
+
+fn mailbox_from_row(r: &AnyRow) -> Result<Mailbox> {
+    let host: Option<String> = r.try_get("imap_host")?;
+    let imap = match host {
+        Some(host) => Some(ImapSettings {
+            host,
+            port: u16::try_from(r.try_get::<Option<i64>, _>("imap_port")?.unwrap_or(993)).unwrap_or(993),
+            tls: get_bool(r, "imap_tls")?,
+            username: r.try_get::<Option<String>, _>("imap_username")?.unwrap_or_default(),
+            password: r.try_get("imap_password")?,
+            oauth_token: r.try_get("imap_oauth_token")?,
+            folders: from_json(&r.try_get::<String, _>("imap_folders")?)?,
+        }),
+        None => None,
+    };
+    Ok(Mailbox {
+        id: r.try_get("id")?,
+        account_id: AccountId(r.try_get("account_id")?),
+        user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        address: EmailAddress::from_trusted(r.try_get("address")?),
+        webhook_secret: r.try_get("webhook_secret")?,
+        imap,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn create_mailbox(&self, account: AccountId, user: Option<UserId>, address: &EmailAddress, secret: &str, imap: Option<&ImapSettings>, now: Millis) -> Result<Mailbox> {
+        let mut c = self.conn().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO mailboxes (account_id, user_id, address, webhook_secret, imap_host, imap_port, imap_tls, imap_username, imap_password, imap_oauth_token, imap_folders, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(account.0)
+        .bind(user.map(|u| u.0))
+        .bind(address.as_str())
+        .bind(secret)
+        .bind(imap.map(|i| i.host.clone()))
+        .bind(imap.map(|i| i64::from(i.port)))
+        .bind(i64::from(imap.is_some_and(|i| i.tls)))
+        .bind(imap.map(|i| i.username.clone()))
+        .bind(imap.and_then(|i| i.password.clone()))
+        .bind(imap.and_then(|i| i.oauth_token.clone()))
+        .bind(to_json(&imap.map(|i| i.folders.clone()).unwrap_or_default()))
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(map_unique("mailbox address"))?
+        .try_get("id")?;
+        self.mailbox(id).await?.ok_or_else(|| StoreError::Corrupt("mailbox vanished".into()))
+    }
+
+    /// A mailbox by id, whatever its account (the webhook identifies it before authenticating).
+    pub async fn mailbox(&self, id: i64) -> Result<Option<Mailbox>> {
+        let mut c = self.conn().await?;
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?.as_ref().map(mailbox_from_row).transpose()
+    }
+
+    pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<Mailbox>> {
+        let mut c = self.conn().await?;
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 ORDER BY id");
+        sqlx::query(&sql).bind(account.0).fetch_all(&mut *c).await?.iter().map(mailbox_from_row).collect()
+    }
+
+    /// Every mailbox with IMAP settings (for the poller).
+    pub async fn imap_mailboxes(&self) -> Result<Vec<Mailbox>> {
+        let mut c = self.conn().await?;
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE imap_host IS NOT NULL ORDER BY id");
+        sqlx::query(&sql).fetch_all(&mut *c).await?.iter().map(mailbox_from_row).collect()
+    }
+
+    /// (UIDVALIDITY, last UID seen) of a mailbox folder.
+    pub async fn imap_folder_state(&self, mailbox: i64, folder: &str) -> Result<Option<(u32, u32)>> {
+        let mut c = self.conn().await?;
+        let row = sqlx::query("SELECT uid_validity, last_uid FROM imap_folders WHERE mailbox_id = $1 AND folder = $2").bind(mailbox).bind(folder).fetch_optional(&mut *c).await?;
+        row.map(|r| Ok((u32::try_from(r.try_get::<i64, _>("uid_validity")?).unwrap_or(0), u32::try_from(r.try_get::<i64, _>("last_uid")?).unwrap_or(0)))).transpose()
+    }
+
+    pub async fn set_imap_folder_state(&self, mailbox: i64, folder: &str, uid_validity: u32, last_uid: u32, now: Millis) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM imap_folders WHERE mailbox_id = $1 AND folder = $2").bind(mailbox).bind(folder).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO imap_folders (mailbox_id, folder, uid_validity, last_uid, synced_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(mailbox)
+            .bind(folder)
+            .bind(i64::from(uid_validity))
+            .bind(i64::from(last_uid))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The id of an already processed message with this Message-ID or content hash.
+    pub async fn inbound_seen(&self, account: AccountId, message_id: &str, hash: &str) -> Result<Option<i64>> {
+        let mut c = self.conn().await?;
+        let row = sqlx::query("SELECT id FROM inbound_messages WHERE account_id = $1 AND (message_id = $2 OR content_hash = $3)")
+            .bind(account.0)
+            .bind(message_id)
+            .bind(hash)
+            .fetch_optional(&mut *c)
+            .await?;
+        row.map(|r| r.try_get("id")).transpose().map_err(StoreError::from)
+    }
+
+    /// Records a processed message; `None` when the same message (id or hash) was recorded first.
+    pub async fn insert_inbound(&self, tx: &mut Tx, m: &NewInbound<'_>) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "INSERT INTO inbound_messages (account_id, mailbox_id, message_id, content_hash, from_email, subject, class, signals, outcome, raw_size, raw, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(m.account_id.0)
+        .bind(m.mailbox_id)
+        .bind(m.message_id)
+        .bind(m.content_hash)
+        .bind(m.from_email)
+        .bind(m.subject)
+        .bind(m.class)
+        .bind(to_json(&m.signals))
+        .bind(m.raw.len() as i64)
+        .bind(base64::engine::general_purpose::STANDARD.encode(m.raw))
+        .bind(m.received_at)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.map(|r| r.try_get("id")).transpose().map_err(StoreError::from)
+    }
+
+    /// What processing a message did (a JSON list of outcomes), for audits.
+    pub async fn set_inbound_outcome(&self, tx: &mut Tx, id: i64, outcome: &[String]) -> Result<()> {
+        sqlx::query("UPDATE inbound_messages SET outcome = $1 WHERE id = $2").bind(to_json(&outcome)).bind(id).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// (class, outcome) of a processed message.
+    pub async fn inbound_outcome(&self, id: i64) -> Result<Option<(String, Vec<String>)>> {
+        let mut c = self.conn().await?;
+        let row = sqlx::query("SELECT class, outcome FROM inbound_messages WHERE id = $1").bind(id).fetch_optional(&mut *c).await?;
+        row.map(|r| Ok((r.try_get("class")?, from_json(&r.try_get::<String, _>("outcome")?)?))).transpose()
+    }
+
+    /// Whether `email` is one of the account's own addresses: a user, a mailbox, or a sender of
+    /// one of its enrollments.
+    pub async fn is_own_address(&self, account: AccountId, email: &str) -> Result<bool> {
+        let mut c = self.conn().await?;
+        let row = sqlx::query(
+            "SELECT 1 AS hit FROM users WHERE account_id = $1 AND email = $2
+             UNION ALL SELECT 1 AS hit FROM mailboxes WHERE account_id = $1 AND address = $2
+             UNION ALL SELECT 1 AS hit FROM (SELECT sender_email FROM enrollments WHERE account_id = $1 AND sender_email = $2 LIMIT 1) s",
+        )
+        .bind(account.0)
+        .bind(email)
+        .fetch_optional(&mut *c)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Sent (or claimed) sequence emails with one of these Message-IDs, newest first.
+    pub async fn sent_by_message_ids(&self, account: AccountId, ids: &[String]) -> Result<Vec<SentRef>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = self.conn().await?;
+        let ids: Vec<&String> = ids.iter().take(200).collect();
+        let sql = format!(
+            "SELECT enrollment_id, step_number, to_email, subject FROM sent_messages WHERE account_id = $1 AND message_id IN ({}) ORDER BY id DESC",
+            placeholders(2, ids.len())
+        );
+        let mut q = sqlx::query(&sql).bind(account.0);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        q.fetch_all(&mut *c).await?.iter().map(sent_ref).collect()
+    }
+
+    /// The latest sent sequence emails to `to_email`, newest first.
+    pub async fn sent_to(&self, account: AccountId, to_email: &str, limit: i64) -> Result<Vec<SentRef>> {
+        let mut c = self.conn().await?;
+        sqlx::query("SELECT enrollment_id, step_number, to_email, subject FROM sent_messages WHERE account_id = $1 AND to_email = $2 AND state = 'sent' ORDER BY id DESC LIMIT $3")
+            .bind(account.0)
+            .bind(to_email)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(sent_ref)
+            .collect()
+    }
+
+    /// Live enrollments, in sequences with "unenroll the same company" on, of contacts in
+    /// `company` or with an address at `domain` (pass `None` for free-mail domains).
+    pub async fn company_peers(&self, account: AccountId, company: Option<CompanyId>, domain: Option<&str>) -> Result<Vec<CompanyPeer>> {
+        let mut c = self.conn().await?;
+        let rows = sqlx::query(
+            "SELECT e.id, e.contact_id, c.email, c.company_id FROM enrollments e JOIN contacts c ON c.id = e.contact_id JOIN sequences s ON s.id = e.sequence_id
+             WHERE e.account_id = $1 AND e.state IN ('active', 'paused') AND s.unenroll_same_company = 1 AND c.deleted_at IS NULL
+             AND (c.company_id = $2 OR c.email LIKE $3) ORDER BY e.id",
+        )
+        .bind(account.0)
+        .bind(company.map_or(-1, |c| c.0))
+        .bind(domain.map_or_else(|| "\u{0}".to_string(), |d| format!("%@{d}")))
+        .fetch_all(&mut *c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CompanyPeer {
+                    enrollment_id: EnrollmentId(r.try_get("id")?),
+                    contact_id: ContactId(r.try_get("contact_id")?),
+                    email: r.try_get("email")?,
+                    company_id: r.try_get::<Option<i64>, _>("company_id")?.map(CompanyId),
+                })
+            })
+            .collect()
+    }
+
+    /// Reads an enrollment inside `tx`, row-locked on PostgreSQL (SQLite's write lock is held).
+    pub async fn lock_enrollment(&self, tx: &mut Tx, id: EnrollmentId) -> Result<Option<Enrollment>> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM enrollments WHERE id = $1 FOR UPDATE").bind(id.0).execute(&mut **tx).await?;
+        }
+        self.enrollment_in_tx(tx, id).await
+    }
+
+    /// Counts a soft bounce; when `retry` names a step, the enrollment goes back to it at `at`.
+    pub async fn count_soft_bounce(&self, tx: &mut Tx, id: EnrollmentId, retry: Option<(u32, Millis)>) -> Result<()> {
+        match retry {
+            Some((step, at)) => {
+                sqlx::query("UPDATE enrollments SET soft_bounces = soft_bounces + 1, current_step = $1, next_run_at = $2 WHERE id = $3 AND state = 'active'")
+                    .bind(i64::from(step))
+                    .bind(at)
+                    .bind(id.0)
+                    .execute(&mut **tx)
+                    .await?
+            }
+            None => sqlx::query("UPDATE enrollments SET soft_bounces = soft_bounces + 1 WHERE id = $1").bind(id.0).execute(&mut **tx).await?,
+        };
+        Ok(())
+    }
+
+    /// Marks a contact's primary address bounced.
+    pub async fn mark_bounced(&self, tx: &mut Tx, contact: ContactId) -> Result<()> {
+        sqlx::query("UPDATE contacts SET email_status = $1 WHERE id = $2").bind(EmailStatus::Bounced.as_str()).bind(contact.0).execute(&mut **tx).await?;
+        Ok(())
+    }
+}
+
+fn sent_ref(r: &AnyRow) -> Result<SentRef> {
+    Ok(SentRef {
+        enrollment_id: EnrollmentId(r.try_get("enrollment_id")?),
+        step_number: u32::try_from(r.try_get::<i64, _>("step_number")?).unwrap_or(0),
+        to_email: r.try_get("to_email")?,
+        subject: r.try_get("subject")?,
+    })
+}
