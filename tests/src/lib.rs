@@ -3,6 +3,8 @@
 //! a real SMTP server process (Python's aiosmtpd writing a Maildir). No sleeps in assertions: waits
 //! poll for a condition with a deadline.
 
+pub mod idp;
+pub mod links;
 pub mod smtp;
 
 use std::net::TcpListener;
@@ -86,6 +88,12 @@ pub async fn spawn_app(db: Db) -> Result<TestApp> {
 }
 
 pub async fn spawn_app_with_tier(db: Db, tier: Tier) -> Result<TestApp> {
+    spawn_app_configured(db, tier, |app| app).await
+}
+
+/// Like [`spawn_app_with_tier`], with a chance to adjust the app (e.g. `App::with_identity`)
+/// before it serves.
+pub async fn spawn_app_configured(db: Db, tier: Tier, configure: impl FnOnce(App) -> App) -> Result<TestApp> {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
@@ -95,7 +103,7 @@ pub async fn spawn_app_with_tier(db: Db, tier: Tier) -> Result<TestApp> {
     let url = fresh_database(db, tmp.path()).await?;
     let clock = Arc::new(ManualClock::new(T0));
     let secret = b"test-secret-test-secret-test-secret!".to_vec();
-    let app = sequencer_server::build_app(&url, &smtp.url(), "http://127.0.0.1", secret, clock.clone()).await?;
+    let app = configure(sequencer_server::build_app(&url, &smtp.url(), "http://127.0.0.1", secret, clock.clone()).await?);
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
     let dist = std::env::var("SEQUENCER_FRONTEND_DIST").ok().map(std::path::PathBuf::from).filter(|p| p.join("index.html").exists());
