@@ -11,7 +11,7 @@ use crate::project::Project;
 use crate::shell::run;
 use crate::stages::Stages;
 use crate::tools;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::process::Command;
 
 #[derive(clap::Args)]
@@ -32,9 +32,7 @@ pub fn execute(args: TestArgs) -> Result<()> {
         tools::ensure_test_packages()?;
         tools::ensure_wasm_tools(&project)
     });
-    stages.run("fmt", || {
-        run(cargo(&project).args(["fmt", "--all", "--check"]))
-    });
+    stages.run("fmt", || check_fmt(&project));
     // Without the tools stage (skipped, or failed with --keep-going), assume what is installed.
     let wasm_tools = wasm_tools.unwrap_or_else(|| tools::installed_wasm_tools(&project));
     stages.run("frontend", || frontend::build(&project, &wasm_tools));
@@ -74,6 +72,12 @@ fn run_tests(stages: &mut Stages, project: &Project) {
     if let Err(err) = pg.stop() {
         eprintln!("xtask: warning: {err:#}");
     }
+}
+
+/// `cargo fmt --all --check`, listing the files to reformat rather than every diff.
+fn check_fmt(project: &Project) -> Result<()> {
+    run(cargo(project).args(["fmt", "--all", "--check", "--", "--files-with-diff"]))
+        .context("these files are not rustfmt-formatted: run `cargo fmt --all`")
 }
 
 fn cargo(project: &Project) -> Command {
