@@ -66,6 +66,8 @@ fn run_tests(stages: &mut Stages, project: &Project) {
             "--workspace",
             "--exclude",
             "frontend",
+            // Report every failing test binary, not just the first.
+            "--no-fail-fast",
         ]);
         run(&mut cmd)
     });
