@@ -27,10 +27,20 @@ pub fn start() {
     let hash = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
-    let host = host::standalone::StandaloneHost::new(token.clone());
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    // Extension page -> Gmail; `?host=outlook` or Office.js present -> Outlook; else standalone.
+    let host = if let Some(config) = host::gmail::GmailHost::detect() {
+        host::HostHandle::new(host::gmail::GmailHost::new(config, token.clone()))
+    } else if host::outlook::OutlookHost::detect(&search) {
+        host::HostHandle::new(host::outlook::OutlookHost::new(token.clone(), &search))
+    } else {
+        host::HostHandle::new(host::standalone::StandaloneHost::new(token.clone()))
+    };
     let props = RootProps {
         mode,
-        host: host::HostHandle::new(host),
+        host,
         clock: clock::Clock::read(),
         token,
         route: route::Route::parse(&hash),

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod http;
 pub mod identity;
 pub mod mail;
+pub mod manifests;
 pub mod service;
 pub mod store;
 pub mod worker;

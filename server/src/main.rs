@@ -122,6 +122,20 @@ enum Command {
         mailbox: Option<i64>,
         path: PathBuf,
     },
+    /// Render the Outlook manifests, icons and the Gmail extension (folder and zip) for a base URL.
+    Manifests {
+        /// The deployment's public URL (default: SEQUENCER_PUBLIC_URL).
+        #[arg(long)]
+        base_url: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        /// The built frontend (Trunk's dist folder), packed into the extension.
+        #[arg(long, env = "SEQUENCER_STATIC_DIR", default_value = "frontend/dist")]
+        static_dir: PathBuf,
+        /// Test only: also run the extension on this loopback origin (a Gmail-like test page).
+        #[arg(long, hide = true)]
+        test_origin: Vec<String>,
+    },
     /// Measure lookups, bulk unenroll and scheduler throughput on a fresh database.
     Bench {
         #[arg(long, default_value_t = 100_000)]
@@ -153,6 +167,10 @@ async fn main() -> anyhow::Result<()> {
         Command::ClassifyEval { dir } => {
             print!("{}", cli_inbound::evaluate(&dir.clone().unwrap_or_else(cli_inbound::default_corpora)));
             return Ok(());
+        }
+        Command::Manifests { base_url, out, static_dir, test_origin } => {
+            let base = base_url.as_deref().unwrap_or(&cli.public_url);
+            return render_manifests(&cli.identity, base, out, static_dir, test_origin);
         }
         _ => {}
     }
@@ -190,7 +208,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", app.session_token(&user).token);
             Ok(())
         }
-        Command::Bench { .. } | Command::Classify { .. } | Command::ClassifyEval { .. } => Ok(()),
+        Command::Bench { .. } | Command::Classify { .. } | Command::ClassifyEval { .. } | Command::Manifests { .. } => Ok(()),
         Command::Ingest { account, mailbox, path } => {
             let account = sequencer_server::domain::AccountId(account);
             for (file, outcome) in cli_inbound::ingest(&app, account, mailbox, &path).await? {
@@ -219,5 +237,25 @@ async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> an
     }
     tracing::info!("listening on http://{addr}");
     sequencer_server::http::serve(app, listener, StaticDir(dir))?.await?;
+    Ok(())
+}
+
+fn render_manifests(identity: &IdentityArgs, base: &str, out: &std::path::Path, static_dir: &std::path::Path, test_origins: &[String]) -> anyhow::Result<()> {
+    use sequencer_server::manifests;
+    let mut dep = manifests::Deployment::new(manifests::BaseUrl::parse(base)?);
+    dep.ms_client_id = identity.ms_client_id.clone();
+    dep.ms_scope = identity.ms_scope.clone();
+    dep.google_client_id = identity.google_client_id.clone();
+    for origin in test_origins {
+        dep = dep.with_test_origin(origin)?;
+    }
+    let bundle = manifests::read_bundle(static_dir)?;
+    let files = manifests::render_all(&dep, &bundle)?;
+    manifests::write_all(out, &files)?;
+    println!("Rendered for {}:", dep.base_url.as_str());
+    println!("  Outlook (Add from file):        {}", out.join("outlook/manifest.xml").display());
+    println!("  Outlook (admin center package): {}", out.join("outlook/sequencer-outlook.zip").display());
+    println!("  Chrome (Load unpacked):         {}", out.join("gmail-extension").display());
+    println!("  Chrome (zip):                   {}", out.join("sequencer-gmail.zip").display());
     Ok(())
 }

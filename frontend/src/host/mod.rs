@@ -5,7 +5,10 @@
 //! new host slots in without touching `components/` or `views/`. Must not depend on `views/` or
 //! `api/`.
 
+mod exchange;
 pub mod fake;
+pub mod gmail;
+pub mod outlook;
 pub mod standalone;
 
 use std::fmt;

@@ -6,6 +6,7 @@ mod api;
 mod caller;
 mod error;
 mod inbound;
+mod manifests;
 mod pages;
 mod public;
 
@@ -61,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: App, static_dir: StaticDir) 
         .service(web::scope("/api/v1").configure(api::routes).default_service(web::to(api::not_found)))
         .configure(public::routes)
         .configure(pages::routes)
+        .configure(manifests::routes)
         .default_service(web::to(pages::not_found));
 }
 

@@ -27,6 +27,11 @@ fn csp(frame_ancestors: &str) -> String {
 }
 
 async fn index(dir: &StaticDir, frame_ancestors: &str) -> HttpResponse {
+    index_with(dir, frame_ancestors, "").await
+}
+
+/// `index.html` with `head` inserted before `</head>`.
+async fn index_with(dir: &StaticDir, frame_ancestors: &str, head: &str) -> HttpResponse {
     let html = match &dir.0 {
         Some(d) => tokio::fs::read_to_string(d.join("index.html")).await.ok(),
         None => None,
@@ -36,6 +41,7 @@ async fn index(dir: &StaticDir, frame_ancestors: &str) -> HttpResponse {
          <p>The frontend is not built. Run <code>cargo xtask run</code>, which builds it with Trunk.</p></body></html>"
             .to_string()
     });
+    let html = if head.is_empty() { html } else { html.replacen("</head>", &format!("{head}</head>"), 1) };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CONTENT_SECURITY_POLICY, csp(frame_ancestors)))
@@ -47,8 +53,14 @@ async fn app_page(dir: web::Data<StaticDir>) -> HttpResponse {
     index(&dir, "'none'").await
 }
 
-async fn addin_page(dir: web::Data<StaticDir>) -> HttpResponse {
-    index(&dir, &format!("'self' {}", OUTLOOK_ORIGINS.join(" "))).await
+/// Office.js from Microsoft's CDN (the only supported source), for the page Outlook opens.
+pub const OFFICE_JS: &str = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
+
+async fn addin_page(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse {
+    // Outlook opens `/addin/?host=outlook` (see manifests/): load Office.js before the bundle.
+    let outlook = req.query_string().split('&').any(|p| p == "host=outlook");
+    let head = if outlook { format!("<script src=\"{OFFICE_JS}\"></script>\n") } else { String::new() };
+    index_with(&dir, &format!("'self' {}", OUTLOOK_ORIGINS.join(" ")), &head).await
 }
 
 async fn static_file(req: HttpRequest, dir: web::Data<StaticDir>, file: web::Path<String>) -> actix_web::Result<HttpResponse> {
