@@ -4,6 +4,8 @@
 //! poll for a condition with a deadline.
 
 pub mod idp;
+pub mod imap;
+pub mod inbound;
 pub mod links;
 pub mod smtp;
 

@@ -1,6 +1,8 @@
 //! Outgoing mail: building RFC 5322 messages and handing them to an SMTP relay (or an outbox
 //! folder for local demos). Inbound parsing lives in the `sequencer-classify` crate.
 
+pub mod imap;
+
 use std::path::PathBuf;
 
 use lettre::message::header::ContentType;
@@ -37,8 +39,53 @@ pub enum MailError {
 
 /// Where mail goes.
 pub enum Mailer {
+    /// Plain SMTP to a local relay or sink, over pooled `TCP_NODELAY` connections.
+    Plain(PlainSmtp),
+    /// SMTP over TLS (implicit or STARTTLS), through lettre's pooled transport.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Outbox(PathBuf),
+}
+
+/// Pooled plain-SMTP connections with `TCP_NODELAY`. lettre writes a message body and its
+/// terminating `.` in two writes; with Nagle's algorithm on, the second waits for the server's
+/// delayed ACK (~40 ms per email). Setting `TCP_NODELAY` on our own socket removes that stall.
+pub struct PlainSmtp {
+    host: String,
+    port: u16,
+    idle: tokio::sync::Mutex<Vec<lettre::transport::smtp::client::AsyncSmtpConnection>>,
+}
+
+impl PlainSmtp {
+    async fn connect(&self) -> Result<lettre::transport::smtp::client::AsyncSmtpConnection, MailError> {
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|e| MailError::Smtp(e.to_string()))?;
+        stream.set_nodelay(true).map_err(|e| MailError::Smtp(e.to_string()))?;
+        let hello = lettre::transport::smtp::extension::ClientId::default();
+        lettre::transport::smtp::client::AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
+            .await
+            .map_err(|e| MailError::Smtp(e.to_string()))
+    }
+
+    async fn send(&self, message: &Message) -> Result<(), MailError> {
+        let pooled = self.idle.lock().await.pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.connect().await?,
+        };
+        let result = conn.send(message.envelope(), &message.formatted()).await;
+        match result {
+            Ok(_) => {
+                let mut idle = self.idle.lock().await;
+                if idle.len() < 16 {
+                    idle.push(conn);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                conn.abort().await;
+                Err(MailError::Smtp(e.to_string()))
+            }
+        }
+    }
 }
 
 impl Mailer {
@@ -48,8 +95,7 @@ impl Mailer {
         if let Some(rest) = url.strip_prefix("smtp://") {
             let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "25"));
             let port = port.trim_end_matches('/').parse().map_err(|_| MailError::Build(format!("bad port in {url}")))?;
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).pool_config(lettre::transport::smtp::PoolConfig::new().max_size(8)).build();
-            return Ok(Mailer::Smtp(transport));
+            return Ok(Mailer::Plain(PlainSmtp { host: host.to_string(), port, idle: tokio::sync::Mutex::new(Vec::new()) }));
         }
         if url.starts_with("smtps://") || url.starts_with("smtp+starttls://") {
             let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| MailError::Build(e.to_string()))?.build();
@@ -61,6 +107,7 @@ impl Mailer {
     pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
         let message = build(email)?;
         match self {
+            Mailer::Plain(p) => p.send(&message).await,
             Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| MailError::Smtp(e.to_string())),
             Mailer::Outbox(dir) => {
                 tokio::fs::create_dir_all(dir).await?;

@@ -1,0 +1,187 @@
+//! The IMAP inbound adapter: fetch new messages of a connected mailbox's folders and hand each
+//! to `App::handle_inbound`. Remembers UIDVALIDITY and the last UID per folder; the first sync of
+//! a folder only records where "new" starts (history is not replayed). `watch` keeps a session
+//! open and waits with IDLE where the server supports it, polling otherwise.
+//!
+//! Authentication: LOGIN with a password, or SASL XOAUTH2 with an OAuth2 access token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::{Client, Session};
+use futures_util::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls;
+
+use crate::service::App;
+use crate::store::{ImapSettings, Mailbox};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    #[error("the mailbox has no IMAP settings")]
+    NotConfigured,
+    #[error("could not connect to {0}: {1}")]
+    Connect(String, std::io::Error),
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    #[error("IMAP error: {0}")]
+    Protocol(#[from] async_imap::error::Error),
+    #[error(transparent)]
+    Service(#[from] crate::service::ServiceError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub fetched: u32,
+    pub duplicates: u32,
+}
+
+struct XOAuth2<'a> {
+    user: &'a str,
+    token: &'a str,
+}
+
+impl async_imap::Authenticator for XOAuth2<'_> {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token)
+    }
+}
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
+
+type Sess = Session<Box<dyn Stream>>;
+
+async fn connect(s: &ImapSettings) -> Result<Sess, ImapError> {
+    let addr = format!("{}:{}", s.host, s.port);
+    let tcp = TcpStream::connect(&addr).await.map_err(|e| ImapError::Connect(addr.clone(), e))?;
+    let stream: Box<dyn Stream> = if s.tls {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ImapError::Tls(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(s.host.clone()).map_err(|e| ImapError::Tls(e.to_string()))?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| ImapError::Tls(e.to_string()))?;
+        Box::new(tls)
+    } else {
+        Box::new(tcp)
+    };
+    let mut client = Client::new(stream);
+    client.read_response().await.map_err(|e| ImapError::Connect(addr, e))?;
+    match (&s.oauth_token, &s.password) {
+        (Some(token), _) => client.authenticate("XOAUTH2", XOAuth2 { user: &s.username, token }).await.map_err(|(e, _)| ImapError::Auth(e.to_string())),
+        (None, Some(pw)) => client.login(&s.username, pw).await.map_err(|(e, _)| ImapError::Auth(e.to_string())),
+        (None, None) => Err(ImapError::Auth("no password or token".into())),
+    }
+}
+
+fn folders(s: &ImapSettings) -> Vec<String> {
+    if s.folders.is_empty() {
+        vec!["INBOX".to_string()]
+    } else {
+        s.folders.clone()
+    }
+}
+
+impl App {
+    /// Connects, syncs every watched folder once, and logs out.
+    pub async fn sync_mailbox(&self, mailbox: &Mailbox) -> Result<SyncReport, ImapError> {
+        let settings = mailbox.imap.as_ref().ok_or(ImapError::NotConfigured)?;
+        let mut session = connect(settings).await?;
+        let report = self.sync_folders(&mut session, mailbox, settings).await;
+        let _ = session.logout().await;
+        report
+    }
+
+    async fn sync_folders(&self, session: &mut Sess, mailbox: &Mailbox, settings: &ImapSettings) -> Result<SyncReport, ImapError> {
+        let mut report = SyncReport::default();
+        for folder in folders(settings) {
+            let r = self.sync_folder(session, mailbox, &folder).await?;
+            report.fetched += r.fetched;
+            report.duplicates += r.duplicates;
+        }
+        Ok(report)
+    }
+
+    async fn sync_folder(&self, session: &mut Sess, mailbox: &Mailbox, folder: &str) -> Result<SyncReport, ImapError> {
+        let mut report = SyncReport::default();
+        let selected = session.select(folder).await?;
+        let validity = selected.uid_validity.unwrap_or(0);
+        let last = match self.store.imap_folder_state(mailbox.id, folder).await? {
+            None => {
+                // First sight of the folder: new mail starts after what is there now.
+                let start = selected.uid_next.unwrap_or(1).saturating_sub(1);
+                self.store.set_imap_folder_state(mailbox.id, folder, validity, start, self.now()).await?;
+                return Ok(report);
+            }
+            Some((v, last)) if v == validity => last,
+            // UIDVALIDITY changed: UIDs were reassigned; re-read the folder (idempotency holds).
+            Some(_) => 0,
+        };
+        let mut max = last;
+        let fetched: Vec<_> = session.uid_fetch(format!("{}:*", last + 1), "(UID BODY.PEEK[])").await?.try_collect().await?;
+        for f in &fetched {
+            let Some(uid) = f.uid.filter(|u| *u > last) else { continue };
+            let Some(body) = f.body() else { continue };
+            let out = self.handle_inbound(mailbox.account_id, Some(mailbox.id), body).await?;
+            report.fetched += 1;
+            report.duplicates += u32::from(out.duplicate);
+            max = max.max(uid);
+        }
+        self.store.set_imap_folder_state(mailbox.id, folder, validity, max, self.now()).await?;
+        Ok(report)
+    }
+
+    /// Keeps one mailbox in sync until the task is dropped: sync, then IDLE on the first folder
+    /// (at most `every`) when the server supports it, else sleep `every`. Errors are logged and
+    /// retried after `every`.
+    pub async fn watch_mailbox(&self, mailbox: Mailbox, every: Duration) {
+        loop {
+            if let Err(e) = self.watch_session(&mailbox, every).await {
+                tracing::warn!(mailbox = mailbox.id, error = %e, "IMAP session ended; reconnecting");
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    async fn watch_session(&self, mailbox: &Mailbox, every: Duration) -> Result<(), ImapError> {
+        let settings = mailbox.imap.as_ref().ok_or(ImapError::NotConfigured)?;
+        let mut session = connect(settings).await?;
+        let idle = session.capabilities().await?.has_str("IDLE");
+        loop {
+            self.sync_folders(&mut session, mailbox, settings).await?;
+            if !idle {
+                tokio::time::sleep(every).await;
+                continue;
+            }
+            let first = folders(settings).remove(0);
+            session.select(&first).await?;
+            let mut handle = session.idle();
+            handle.init().await?;
+            let (wait, _stop) = handle.wait_with_timeout(every);
+            wait.await?;
+            session = handle.done().await?;
+        }
+    }
+}
+
+/// Starts a watcher task for every mailbox with IMAP settings.
+pub async fn spawn_watchers(app: &App, every: Duration) -> Result<usize, ImapError> {
+    let boxes = app.store.imap_mailboxes().await?;
+    let n = boxes.len();
+    for mb in boxes {
+        let app = app.clone();
+        tokio::spawn(async move { app.watch_mailbox(mb, every).await });
+    }
+    Ok(n)
+}
