@@ -83,13 +83,14 @@ impl App {
             return Err(IdentityError::UntrustedTenant.into());
         }
         let email = EmailAddress::parse(email.unwrap_or("")).map_err(|_| IdentityError::NoUser)?;
-        let mut found: Vec<User> = Vec::new();
-        for (u, _) in self.store.users_by_email(&email).await? {
-            if accounts.contains(&u.account_id) && u.status == UserStatus::Active {
-                found.push(u);
-            }
-        }
-        let [user] = found.as_slice() else { return Err(IdentityError::NoUser.into()) };
+        let users: Vec<User> = self.store.users_by_email(&email).await?.into_iter().map(|(u, _)| u).filter(|u| u.status == UserStatus::Active).collect();
+        let found: Vec<&User> = users.iter().filter(|u| accounts.contains(&u.account_id)).collect();
+        let user = match found.as_slice() {
+            [user] => *user,
+            // The address exists only in accounts that do not trust this tenant or domain.
+            [] if !users.is_empty() => return Err(IdentityError::UntrustedTenant.into()),
+            _ => return Err(IdentityError::NoUser.into()),
+        };
         self.store.link_external_identity(provider, subject, user, self.now()).await?;
         Ok(user.clone())
     }
