@@ -291,10 +291,9 @@ async fn poll(listeners: Rc<Listeners>) {
                 .map(|r| format!("{:?}{}", r.field, r.email.as_str()))
                 .collect()
         });
+        // The first reading counts as a change too: the panel may have read before a quick edit.
         if now.is_some() && now != last {
-            if last.is_some() {
-                listeners.notify();
-            }
+            listeners.notify();
             last = now;
         }
     }
