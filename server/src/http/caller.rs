@@ -33,10 +33,8 @@ impl FromRequest for Authed {
                 AuthError::Invalid => ApiError::new(ErrorCode::InvalidToken, e.to_string()),
             })?;
             let store_err = |e| ApiError::from(crate::service::ServiceError::Store(e));
-            let account = app.store.account(account_id).await.map_err(store_err)?;
-            let user = app.store.user(account_id, user_id).await.map_err(store_err)?;
-            match (account, user) {
-                (Some(account), Some(user)) if user.status == UserStatus::Active => Ok(Authed(Caller { user, account })),
+            match app.store.user_with_account(account_id, user_id).await.map_err(store_err)? {
+                Some((user, account)) if user.status == UserStatus::Active => Ok(Authed(Caller { user, account })),
                 _ => Err(ApiError::new(ErrorCode::InvalidToken, "the token's user no longer exists or is not active")),
             }
         })

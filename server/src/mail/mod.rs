@@ -67,8 +67,15 @@ impl PlainSmtp {
 
     async fn send(&self, message: &Message) -> Result<(), MailError> {
         let pooled = self.idle.lock().await.pop();
+        // A pooled connection the server may have closed is checked (NOOP) before reuse.
         let mut conn = match pooled {
-            Some(c) => c,
+            Some(mut c) => {
+                if c.test_connected().await {
+                    c
+                } else {
+                    self.connect().await?
+                }
+            }
             None => self.connect().await?,
         };
         let result = conn.send(message.envelope(), &message.formatted()).await;

@@ -44,36 +44,23 @@ impl App {
             recent_auto_replies: Vec::new(),
             error: None,
         };
-        let Some(m) = self.store.contact_by_email(account, &email).await? else {
+        let Some(c) = self.store.recipient_contact(account, &email).await? else {
             return Ok(view);
-        };
-        let c = &m.contact;
-        let company = match c.company_id {
-            Some(id) => self.store.company(account, id).await?.map(|co| co.name),
-            None => None,
-        };
-        let owner = match c.owner_id {
-            Some(id) => self.store.user(account, id).await?.map(|u| u.name),
-            None => None,
         };
         view.contact = Some(ContactSummary {
             id: c.id.0,
-            name: c.display_name(),
-            email: c.email.to_string(),
+            name: c.name.clone(),
+            email: c.email.clone(),
             title: c.title.clone(),
-            company,
-            owner,
+            company: c.company.clone(),
+            owner: c.owner.clone(),
             email_status: c.email_status,
             unsubscribed: c.unsubscribed,
         });
         let since = self.now() - RECENT_MS;
-        for row in self.store.enrollments_of_contact(account, c.id, 10).await? {
+        for (row, next_kind) in self.store.enrollments_with_next_kind(account, c.id, 10).await? {
             let e = &row.enrollment;
             if e.is_live() {
-                let next_kind = match self.store.sequence(account, e.sequence_id).await? {
-                    Some(s) => s.step(e.current_step).map(|st| st.kind),
-                    None => None,
-                };
                 view.enrollment = Some(ActiveEnrollmentView {
                     enrollment_id: e.id.0,
                     sequence_id: e.sequence_id.0,

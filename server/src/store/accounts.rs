@@ -8,7 +8,7 @@ use crate::domain::*;
 
 const USER_COLS: &str = "id, account_id, email, name, role, seat, status";
 
-fn user_from_row(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: UserId(row.try_get("id")?),
         account_id: AccountId(row.try_get("account_id")?),

@@ -13,8 +13,8 @@ use sqlx::Row;
 use super::*;
 use crate::domain::*;
 
-const ENR_COLS: &str = "e.id, e.account_id, e.contact_id, e.sequence_id, e.enrolled_by, e.sender_email, e.sender_name, e.state, e.current_step, e.total_steps, e.next_run_at, e.pause_reason, e.paused_until, e.unenroll_reason, e.ended_at, e.actor_kind, e.actor_user_id, e.actor_name, e.evidence, e.soft_bounces, e.last_message_id, e.thread_refs, e.enrolled_at";
-const VIEW_JOINS: &str = "c.email AS contact_email, c.first_name, c.last_name, s.name AS sequence_name, u.name AS enrolled_by_name, u.email AS enrolled_by_email, au.name AS actor_user_name, au.email AS actor_user_email
+pub(crate) const ENR_COLS: &str = "e.id, e.account_id, e.contact_id, e.sequence_id, e.enrolled_by, e.sender_email, e.sender_name, e.state, e.current_step, e.total_steps, e.next_run_at, e.pause_reason, e.paused_until, e.unenroll_reason, e.ended_at, e.actor_kind, e.actor_user_id, e.actor_name, e.evidence, e.soft_bounces, e.last_message_id, e.thread_refs, e.enrolled_at";
+pub(crate) const VIEW_JOINS: &str = "c.email AS contact_email, c.first_name, c.last_name, s.name AS sequence_name, u.name AS enrolled_by_name, u.email AS enrolled_by_email, au.name AS actor_user_name, au.email AS actor_user_email
      FROM enrollments e JOIN contacts c ON c.id = e.contact_id JOIN sequences s ON s.id = e.sequence_id JOIN users u ON u.id = e.enrolled_by LEFT JOIN users au ON au.id = e.actor_user_id";
 
 /// An enrollment with the names its views show.
@@ -105,7 +105,7 @@ pub(crate) fn enrollment_from_row(row: &AnyRow) -> Result<Enrollment> {
     })
 }
 
-fn view_row(row: &AnyRow) -> Result<EnrollmentRow> {
+pub(crate) fn view_row(row: &AnyRow) -> Result<EnrollmentRow> {
     let email: String = row.try_get("contact_email")?;
     let first: String = row.try_get("first_name")?;
     let last: String = row.try_get("last_name")?;

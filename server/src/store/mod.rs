@@ -8,6 +8,9 @@
 
 mod accounts;
 mod bench_seed;
+mod lookup;
+
+pub use lookup::RecipientContact;
 mod contacts;
 mod enrollments;
 mod events;
