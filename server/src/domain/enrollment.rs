@@ -76,12 +76,13 @@ pub fn is_live(state: EnrollmentState) -> bool {
     matches!(state, EnrollmentState::Active | EnrollmentState::Paused)
 }
 
-/// The allowed moves: active <-> paused, live -> finished, live -> unenrolled.
+/// The allowed moves: active <-> paused (and re-pausing), live -> finished, live -> unenrolled.
 pub fn check_transition(from: EnrollmentState, to: EnrollmentState) -> Result<(), TransitionError> {
     use EnrollmentState::*;
     match (from, to) {
         (Finished | Unenrolled, _) => Err(TransitionError::Final(from)),
-        (Active, Paused) | (Paused, Active) | (Active | Paused, Finished | Unenrolled) => Ok(()),
+        // Paused -> paused: a new pause reason or return date replaces the old one.
+        (Active | Paused, Paused) | (Paused, Active) | (Active | Paused, Finished | Unenrolled) => Ok(()),
         _ => Err(TransitionError::NotAllowed { from, to }),
     }
 }
