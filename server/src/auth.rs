@@ -38,7 +38,12 @@ pub fn issue(secret: &[u8], user: &User, now: Millis, ttl_ms: Millis) -> (String
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
     };
-    let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret)).unwrap_or_default();
+    let token = encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap_or_default();
     (token, exp)
 }
 
@@ -49,7 +54,8 @@ pub fn verify(secret: &[u8], token: &str, now: Millis) -> Result<(AccountId, Use
     v.set_issuer(&[ISSUER]);
     v.set_audience(&[AUDIENCE]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    let data = decode::<SessionClaims>(token, &DecodingKey::from_secret(secret), &v).map_err(|_| AuthError::Invalid)?;
+    let data = decode::<SessionClaims>(token, &DecodingKey::from_secret(secret), &v)
+        .map_err(|_| AuthError::Invalid)?;
     if data.claims.exp * 1000 <= now {
         return Err(AuthError::Expired);
     }

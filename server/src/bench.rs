@@ -25,9 +25,19 @@ pub struct BenchOptions {
 
 pub async fn run(o: BenchOptions) -> Result<()> {
     let smtp = SmtpSink::start()?;
-    let app = sequencer_server::build_app(&o.database_url, &smtp.url(), "http://127.0.0.1", b"bench-secret-bench-secret-bench-secret".to_vec(), Arc::new(SystemClock)).await?;
+    let app = sequencer_server::build_app(
+        &o.database_url,
+        &smtp.url(),
+        "http://127.0.0.1",
+        b"bench-secret-bench-secret-bench-secret".to_vec(),
+        Arc::new(SystemClock),
+    )
+    .await?;
     let backend = format!("{:?}", app.store.backend());
-    println!("== sequencer bench on {backend} ({})", o.database_url.split('@').next_back().unwrap_or(""));
+    println!(
+        "== sequencer bench on {backend} ({})",
+        o.database_url.split('@').next_back().unwrap_or("")
+    );
     let (caller, seq) = seed(&app, o.contacts).await?;
     let token = app.session_token(&caller.user).token;
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -35,10 +45,17 @@ pub async fn run(o: BenchOptions) -> Result<()> {
     let server = sequencer_server::http::serve(app.clone(), listener, StaticDir(None))?;
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
 
     let n = o.contacts.max(1);
-    let lookup = move |i: u64| format!("/api/v1/recipients?email=bench{}@bench.example", (i.wrapping_mul(7919)) as usize % n);
+    let lookup = move |i: u64| {
+        format!(
+            "/api/v1/recipients?email=bench{}@bench.example",
+            (i.wrapping_mul(7919)) as usize % n
+        )
+    };
     let health = |_: u64| "/api/v1/health".to_string();
     // Warm up connections and caches.
     load(&client, &base, &token, &lookup, o.rate, 1).await?;
@@ -46,16 +63,40 @@ pub async fn run(o: BenchOptions) -> Result<()> {
     let r = load(&client, &base, &token, &lookup, o.rate, o.seconds).await?;
     println!("health    @{}/s: {}", o.rate, h.line());
     println!("recipients@{}/s: {}", o.rate, r.line());
-    println!("ratio recipients/health: p50 {:.2}x, p99 {:.2}x (target: recipients p99 < 5 ms at 2000/s)", r.p50 / h.p50.max(1e-9), r.p99 / h.p99.max(1e-9));
+    println!(
+        "ratio recipients/health: p50 {:.2}x, p99 {:.2}x (target: recipients p99 < 5 ms at 2000/s)",
+        r.p50 / h.p50.max(1e-9),
+        r.p99 / h.p99.max(1e-9)
+    );
 
-    let ids = app.store.live_enrollment_ids(caller.account.id, Some(seq), None, None).await?;
+    let ids = app
+        .store
+        .live_enrollment_ids(caller.account.id, Some(seq), None, None)
+        .await?;
     let bulk: Vec<i64> = ids.iter().take(o.bulk).map(|i| i.0).collect();
     let started = Instant::now();
-    let resp = client.post(format!("{base}/api/v1/enrollments/unenroll")).bearer_auth(&token).json(&BulkUnenrollRequest { enrollment_ids: bulk.clone(), surface: None }).send().await?;
+    let resp = client
+        .post(format!("{base}/api/v1/enrollments/unenroll"))
+        .bearer_auth(&token)
+        .json(&BulkUnenrollRequest {
+            enrollment_ids: bulk.clone(),
+            surface: None,
+        })
+        .send()
+        .await?;
     let out: BulkUnenrollResponse = resp.json().await?;
     let took = started.elapsed();
-    anyhow::ensure!(out.unenrolled as usize == bulk.len(), "bulk unenrolled {} of {}", out.unenrolled, bulk.len());
-    println!("bulk unenroll of {} over HTTP: {:.0} ms (target: < 1000 ms SQLite, < 2000 ms PostgreSQL)", bulk.len(), took.as_secs_f64() * 1000.0);
+    anyhow::ensure!(
+        out.unenrolled as usize == bulk.len(),
+        "bulk unenrolled {} of {}",
+        out.unenrolled,
+        bulk.len()
+    );
+    println!(
+        "bulk unenroll of {} over HTTP: {:.0} ms (target: < 1000 ms SQLite, < 2000 ms PostgreSQL)",
+        bulk.len(),
+        took.as_secs_f64() * 1000.0
+    );
 
     let now = SystemClock.now();
     let due = app.store.bench_make_due(seq, o.emails, now).await?;
@@ -76,17 +117,59 @@ pub async fn run(o: BenchOptions) -> Result<()> {
 async fn seed(app: &App, n: usize) -> Result<(Caller, SequenceId)> {
     let started = Instant::now();
     let now = app.now();
-    let account = app.store.create_account("Bench", Tier::Enterprise, now).await?;
-    let user = app.store.create_user(account.id, &EmailAddress::parse("bench@seller.example")?, "Bench Rep", Role::Admin, Some(Seat::SalesEnterprise), None, now).await?;
+    let account = app
+        .store
+        .create_account("Bench", Tier::Enterprise, now)
+        .await?;
+    let user = app
+        .store
+        .create_user(
+            account.id,
+            &EmailAddress::parse("bench@seller.example")?,
+            "Bench Rep",
+            Role::Admin,
+            Some(Seat::SalesEnterprise),
+            None,
+            now,
+        )
+        .await?;
     let caller = Caller { user, account };
-    let step = |s: &str| StepRequest { kind: StepKind::AutomatedEmail, delay_days: 1, business_days: false, subject: s.into(), body: "Hi {{contact.first_name}}, {{sender.name}} here.".into() };
+    let step = |s: &str| StepRequest {
+        kind: StepKind::AutomatedEmail,
+        delay_days: 1,
+        business_days: false,
+        subject: s.into(),
+        body: "Hi {{contact.first_name}}, {{sender.name}} here.".into(),
+    };
     let seq = app
-        .create_sequence(&caller, &SequenceRequest { name: "Bench".into(), steps: vec![step("Hello"), step(""), step("")], send_window: SendWindow::default(), unenroll_same_company: false, ooo_policy: None })
+        .create_sequence(
+            &caller,
+            &SequenceRequest {
+                name: "Bench".into(),
+                steps: vec![step("Hello"), step(""), step("")],
+                send_window: SendWindow::default(),
+                unenroll_same_company: false,
+                ooo_policy: None,
+            },
+        )
         .await?;
     let seq = SequenceId(seq.id);
-    app.store.bench_seed(caller.account.id, &caller.user, seq, 3, n, now + 30 * 24 * 3600 * 1000, "bench.example").await?;
+    app.store
+        .bench_seed(
+            caller.account.id,
+            &caller.user,
+            seq,
+            3,
+            n,
+            now + 30 * 24 * 3600 * 1000,
+            "bench.example",
+        )
+        .await?;
     app.store.analyze().await?;
-    println!("seeded {n} contacts and {n} active enrollments in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "seeded {n} contacts and {n} active enrollments in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok((caller, seq))
 }
 
@@ -100,12 +183,27 @@ struct Stats {
 
 impl Stats {
     fn line(&self) -> String {
-        format!("{} requests ({} errors) in {:.1} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms", self.sent, self.errors, self.secs, self.sent as f64 / self.secs, self.p50, self.p99)
+        format!(
+            "{} requests ({} errors) in {:.1} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+            self.sent,
+            self.errors,
+            self.secs,
+            self.sent as f64 / self.secs,
+            self.p50,
+            self.p99
+        )
     }
 }
 
 /// Open-loop load at a fixed rate: request i starts at start + i/rate, whatever came before.
-async fn load(client: &reqwest::Client, base: &str, token: &str, path: &dyn Fn(u64) -> String, rate: u32, seconds: u64) -> Result<Stats> {
+async fn load(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &dyn Fn(u64) -> String,
+    rate: u32,
+    seconds: u64,
+) -> Result<Stats> {
     let total = u64::from(rate) * seconds;
     let period = Duration::from_secs_f64(1.0 / f64::from(rate));
     let start = tokio::time::Instant::now();
@@ -133,8 +231,18 @@ async fn load(client: &reqwest::Client, base: &str, token: &str, path: &dyn Fn(u
     }
     let secs = start.elapsed().as_secs_f64();
     lat.sort_by(f64::total_cmp);
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0.0);
-    Ok(Stats { sent: lat.len(), errors, secs, p50: pct(0.50), p99: pct(0.99) })
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Ok(Stats {
+        sent: lat.len(),
+        errors,
+        secs,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    })
 }
 
 /// aiosmtpd with the Sink handler (accepts and discards) on a free loopback port.
@@ -147,7 +255,15 @@ impl SmtpSink {
     fn start() -> Result<SmtpSink> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = std::process::Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Sink"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Sink",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -38,12 +38,20 @@ pub fn classify_json(path: &Path) -> String {
 /// The corpora to evaluate when none is named: the shared corpora beside the repository, else
 /// the copy in the classifier's test data.
 pub fn default_corpora() -> PathBuf {
-    ["../shared/corpora", "server/classify/tests/corpora"].iter().map(PathBuf::from).find(|p| p.is_dir()).unwrap_or_else(|| PathBuf::from("../shared/corpora"))
+    ["../shared/corpora", "server/classify/tests/corpora"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| PathBuf::from("../shared/corpora"))
 }
 
 /// The evaluation figures over labelled corpora (see `sequencer_classify::eval`).
 pub fn evaluate(dir: &Path) -> String {
-    format!("corpora: {}\n{}", dir.display(), sequencer_classify::eval::evaluate(dir))
+    format!(
+        "corpora: {}\n{}",
+        dir.display(),
+        sequencer_classify::eval::evaluate(dir)
+    )
 }
 
 /// `.eml` files to ingest: the file itself, or every regular file of a Maildir (`new/`, `cur/`)
@@ -70,11 +78,20 @@ pub fn message_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Processes every message at `path` for `account`; one outcome per file, in order.
-pub async fn ingest(app: &App, account: AccountId, mailbox: Option<i64>, path: &Path) -> Result<Vec<(PathBuf, InboundOutcome)>> {
-    let files = message_files(path).map_err(|e| crate::service::ServiceError::Validation(format!("{}: {e}", path.display())))?;
+pub async fn ingest(
+    app: &App,
+    account: AccountId,
+    mailbox: Option<i64>,
+    path: &Path,
+) -> Result<Vec<(PathBuf, InboundOutcome)>> {
+    let files = message_files(path).map_err(|e| {
+        crate::service::ServiceError::Validation(format!("{}: {e}", path.display()))
+    })?;
     let mut out = Vec::with_capacity(files.len());
     for f in files {
-        let raw = std::fs::read(&f).map_err(|e| crate::service::ServiceError::Validation(format!("{}: {e}", f.display())))?;
+        let raw = std::fs::read(&f).map_err(|e| {
+            crate::service::ServiceError::Validation(format!("{}: {e}", f.display()))
+        })?;
         let outcome = app.handle_inbound(account, mailbox, &raw).await?;
         out.push((f, outcome));
     }

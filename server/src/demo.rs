@@ -14,34 +14,119 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub async fn seed(app: &App) -> anyhow::Result<Caller> {
     let email = EmailAddress::parse(DEMO_EMAIL)?;
     if let Some((user, _)) = app.store.users_by_email(&email).await?.into_iter().next() {
-        let account = app.store.account(user.account_id).await?.ok_or_else(|| anyhow::anyhow!("demo account missing"))?;
+        let account = app
+            .store
+            .account(user.account_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo account missing"))?;
         return Ok(Caller { user, account });
     }
     let now = app.now();
-    let account = app.store.create_account("Acme Sales (demo)", Tier::Enterprise, now).await?;
+    let account = app
+        .store
+        .create_account("Acme Sales (demo)", Tier::Enterprise, now)
+        .await?;
     let hash = hash_password(DEMO_PASSWORD);
-    let dana = app.store.create_user(account.id, &email, "Dana Reyes", Role::Admin, Some(Seat::SalesEnterprise), Some(&hash), now).await?;
+    let dana = app
+        .store
+        .create_user(
+            account.id,
+            &email,
+            "Dana Reyes",
+            Role::Admin,
+            Some(Seat::SalesEnterprise),
+            Some(&hash),
+            now,
+        )
+        .await?;
     let sam = app
         .store
-        .create_user(account.id, &EmailAddress::parse("sam@acme.example")?, "Sam Okafor", Role::User, Some(Seat::SalesPro), Some(&hash), now)
+        .create_user(
+            account.id,
+            &EmailAddress::parse("sam@acme.example")?,
+            "Sam Okafor",
+            Role::User,
+            Some(Seat::SalesPro),
+            Some(&hash),
+            now,
+        )
         .await?;
-    app.store.create_user(account.id, &EmailAddress::parse("viewer@acme.example")?, "Vic Viewer", Role::User, None, Some(&hash), now).await?;
-    let dana = Caller { user: dana, account: account.clone() };
+    app.store
+        .create_user(
+            account.id,
+            &EmailAddress::parse("viewer@acme.example")?,
+            "Vic Viewer",
+            Role::User,
+            None,
+            Some(&hash),
+            now,
+        )
+        .await?;
+    let dana = Caller {
+        user: dana,
+        account: account.clone(),
+    };
     let sam = Caller { user: sam, account };
     seed_crm(app, &dana, &sam).await?;
     Ok(dana)
 }
 
 async fn seed_crm(app: &App, dana: &Caller, sam: &Caller) -> anyhow::Result<()> {
-    let globex = app.create_company(dana, &CompanyRequest { name: "Globex".into(), domains: vec!["globex.example".into()] }).await?;
-    let initech = app.create_company(dana, &CompanyRequest { name: "Initech".into(), domains: vec!["initech.example".into()] }).await?;
+    let globex = app
+        .create_company(
+            dana,
+            &CompanyRequest {
+                name: "Globex".into(),
+                domains: vec!["globex.example".into()],
+            },
+        )
+        .await?;
+    let initech = app
+        .create_company(
+            dana,
+            &CompanyRequest {
+                name: "Initech".into(),
+                domains: vec!["initech.example".into()],
+            },
+        )
+        .await?;
     let people = [
-        ("ana@globex.example", "Ana", "Lopez", "VP Sales", Some(globex.id)),
-        ("ben@globex.example", "Ben", "Nakamura", "Sales Ops", Some(globex.id)),
-        ("carla@initech.example", "Carla", "Rossi", "CTO", Some(initech.id)),
-        ("dev@initech.example", "Dev", "Patel", "Engineering Manager", Some(initech.id)),
+        (
+            "ana@globex.example",
+            "Ana",
+            "Lopez",
+            "VP Sales",
+            Some(globex.id),
+        ),
+        (
+            "ben@globex.example",
+            "Ben",
+            "Nakamura",
+            "Sales Ops",
+            Some(globex.id),
+        ),
+        (
+            "carla@initech.example",
+            "Carla",
+            "Rossi",
+            "CTO",
+            Some(initech.id),
+        ),
+        (
+            "dev@initech.example",
+            "Dev",
+            "Patel",
+            "Engineering Manager",
+            Some(initech.id),
+        ),
         ("erin@umbrella.example", "Erin", "Walsh", "Head of IT", None),
-        ("farid@hooli.example", "Farid", "Haddad", "Procurement", None),
+        (
+            "farid@hooli.example",
+            "Farid",
+            "Haddad",
+            "Procurement",
+            None,
+        ),
         ("gia@vandelay.example", "Gia", "Moretti", "Founder", None),
         ("hugo@stark.example", "Hugo", "Lindqvist", "Director", None),
     ];
@@ -49,7 +134,11 @@ async fn seed_crm(app: &App, dana: &Caller, sam: &Caller) -> anyhow::Result<()> 
     for (email, first, last, title, company) in people {
         let req = ContactRequest {
             email: email.into(),
-            secondary_emails: if first == "Ana" { vec!["ana.lopez@gmail.com".into()] } else { vec![] },
+            secondary_emails: if first == "Ana" {
+                vec!["ana.lopez@gmail.com".into()]
+            } else {
+                vec![]
+            },
             first_name: first.into(),
             last_name: last.into(),
             title: title.into(),
@@ -58,43 +147,84 @@ async fn seed_crm(app: &App, dana: &Caller, sam: &Caller) -> anyhow::Result<()> 
         };
         ids.push(ContactId(app.create_contact(dana, &req).await?.id));
     }
-    let outbound = app.create_sequence(dana, &sequence("Q4 outbound", true)).await?;
-    let renewal = app.create_sequence(sam, &sequence("Renewal check-in", false)).await?;
-    let one_touch = app
-        .create_sequence(dana, &SequenceRequest {
-            name: "One-touch intro".into(),
-            steps: vec![email_step(0, "Quick intro, {{contact.first_name}}", "Hi {{contact.first_name}},\n\nA quick hello from {{sender.name}}.")],
-            send_window: SendWindow::default(),
-            unenroll_same_company: false,
-            ooo_policy: None,
-        })
+    let outbound = app
+        .create_sequence(dana, &sequence("Q4 outbound", true))
         .await?;
-    let (out, ren, one) = (SequenceId(outbound.id), SequenceId(renewal.id), SequenceId(one_touch.id));
+    let renewal = app
+        .create_sequence(sam, &sequence("Renewal check-in", false))
+        .await?;
+    let one_touch = app
+        .create_sequence(
+            dana,
+            &SequenceRequest {
+                name: "One-touch intro".into(),
+                steps: vec![email_step(
+                    0,
+                    "Quick intro, {{contact.first_name}}",
+                    "Hi {{contact.first_name}},\n\nA quick hello from {{sender.name}}.",
+                )],
+                send_window: SendWindow::default(),
+                unenroll_same_company: false,
+                ooo_policy: None,
+            },
+        )
+        .await?;
+    let (out, ren, one) = (
+        SequenceId(outbound.id),
+        SequenceId(renewal.id),
+        SequenceId(one_touch.id),
+    );
     app.enroll(dana, out, &ids[0..4]).await?;
     app.enroll(sam, ren, &ids[4..6]).await?;
     app.enroll(dana, one, &ids[6..7]).await?;
     app.enroll(dana, out, &ids[7..8]).await?;
     // One unenrolled by hand, one paused for an out-of-office reply.
-    let live = app.store.live_enrollment_ids(dana.account.id, Some(out), Some(ids[1]), None).await?;
-    app.unenroll_many(dana, &live, UnenrollSurface::ContactRecord).await?;
+    let live = app
+        .store
+        .live_enrollment_ids(dana.account.id, Some(out), Some(ids[1]), None)
+        .await?;
+    app.unenroll_many(dana, &live, UnenrollSurface::ContactRecord)
+        .await?;
     pause_ooo(app, dana.account.id, ids[3]).await?;
     Ok(())
 }
 
 async fn pause_ooo(app: &App, account: AccountId, contact: ContactId) -> anyhow::Result<()> {
-    let live = app.store.live_enrollment_ids(account, None, Some(contact), None).await?;
+    let live = app
+        .store
+        .live_enrollment_ids(account, None, Some(contact), None)
+        .await?;
     let until = app.now() + 5 * 24 * 3600 * 1000;
-    let evidence = domain::Evidence { class: Some("ooo".into()), subject: Some("Out of office until next week".into()), ..Default::default() };
+    let evidence = domain::Evidence {
+        class: Some("ooo".into()),
+        subject: Some("Out of office until next week".into()),
+        ..Default::default()
+    };
     let mut tx = app.store.begin_write().await?;
     for id in live {
-        app.store.pause(&mut tx, id, PauseReason::OutOfOffice, Some(until), &domain::Actor::rule("inbound.ooo"), &evidence).await?;
+        app.store
+            .pause(
+                &mut tx,
+                id,
+                PauseReason::OutOfOffice,
+                Some(until),
+                &domain::Actor::rule("inbound.ooo"),
+                &evidence,
+            )
+            .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
 fn email_step(delay: u32, subject: &str, body: &str) -> StepRequest {
-    StepRequest { kind: StepKind::AutomatedEmail, delay_days: delay, business_days: true, subject: subject.into(), body: body.into() }
+    StepRequest {
+        kind: StepKind::AutomatedEmail,
+        delay_days: delay,
+        business_days: true,
+        subject: subject.into(),
+        body: body.into(),
+    }
 }
 
 fn sequence(name: &str, same_company: bool) -> SequenceRequest {

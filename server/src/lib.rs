@@ -24,7 +24,13 @@ use clock::Clock;
 use service::{App, Settings};
 
 /// Builds the application from its adapters' settings.
-pub async fn build_app(database_url: &str, mail_url: &str, public_url: &str, secret: Vec<u8>, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+pub async fn build_app(
+    database_url: &str,
+    mail_url: &str,
+    public_url: &str,
+    secret: Vec<u8>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<App> {
     let store = store::Store::connect(database_url).await?;
     let mailer = mail::Mailer::from_url(mail_url)?;
     Ok(App {

@@ -118,7 +118,12 @@ pub struct SendWindow {
 
 impl Default for SendWindow {
     fn default() -> Self {
-        SendWindow { time_zone: "UTC".into(), start_hour: 0, end_hour: 24, weekdays_only: false }
+        SendWindow {
+            time_zone: "UTC".into(),
+            start_hour: 0,
+            end_hour: 24,
+            weekdays_only: false,
+        }
     }
 }
 

@@ -39,7 +39,11 @@ impl LocalIdp {
                 "/discovery/v2.0/keys",
                 actix_web::web::get().to(move || {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    async { actix_web::HttpResponse::Ok().content_type("application/json").body(JWKS) }
+                    async {
+                        actix_web::HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(JWKS)
+                    }
                 }),
             )
         })
@@ -48,7 +52,12 @@ impl LocalIdp {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(LocalIdp { jwks_url, fetches, key: EncodingKey::from_rsa_pem(PRIVATE_PEM.as_bytes())?, _server: handle })
+        Ok(LocalIdp {
+            jwks_url,
+            fetches,
+            key: EncodingKey::from_rsa_pem(PRIVATE_PEM.as_bytes())?,
+            _server: handle,
+        })
     }
 
     /// How many times the JWKS was fetched.

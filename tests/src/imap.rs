@@ -18,7 +18,9 @@ pub struct Dovecot {
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn config(dir: &Path, port: u16) -> String {
@@ -78,7 +80,10 @@ impl Dovecot {
         }
         chown_dovecot(&dir.join("mail"))?;
         chown_dovecot(&dir.join("home"))?;
-        std::fs::write(dir.join("users"), format!("{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}::::::\n"))?;
+        std::fs::write(
+            dir.join("users"),
+            format!("{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}::::::\n"),
+        )?;
         let port = free_port()?;
         let conf = dir.join("dovecot.conf");
         std::fs::write(&conf, config(&dir, port))?;
@@ -93,14 +98,21 @@ impl Dovecot {
         let mut server = Dovecot { port, dir, child };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Ok(server);
             }
             if let Some(status) = server.child.try_wait()? {
-                let log = std::fs::read_to_string(server.dir.join("dovecot.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(server.dir.join("dovecot.log")).unwrap_or_default();
                 anyhow::bail!("dovecot exited with {status}: {log}");
             }
-            anyhow::ensure!(Instant::now() < deadline, "dovecot did not start on port {port}");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "dovecot did not start on port {port}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -108,7 +120,11 @@ impl Dovecot {
     /// Delivers a message straight into the user's Maildir folder (`INBOX` or a subfolder).
     pub fn deliver(&self, folder: &str, name: &str, raw: &[u8]) -> Result<()> {
         let base = self.dir.join("mail").join(IMAP_USER);
-        let dir = if folder.eq_ignore_ascii_case("INBOX") { base.clone() } else { base.join(format!(".{folder}")) };
+        let dir = if folder.eq_ignore_ascii_case("INBOX") {
+            base.clone()
+        } else {
+            base.join(format!(".{folder}"))
+        };
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(dir.join(sub))?;
         }
@@ -122,7 +138,11 @@ impl Dovecot {
 
 /// Mail processes run as the `dovecot` user (Dovecot refuses uid 0 for mail access).
 fn chown_dovecot(path: &Path) -> Result<()> {
-    let status = Command::new("chown").arg("-R").arg("dovecot:dovecot").arg(path).status()?;
+    let status = Command::new("chown")
+        .arg("-R")
+        .arg("dovecot:dovecot")
+        .arg(path)
+        .status()?;
     anyhow::ensure!(status.success(), "chown {} failed", path.display());
     Ok(())
 }

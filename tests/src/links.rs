@@ -10,10 +10,20 @@ use crate::TestApp;
 pub fn body_text(m: &Received) -> String {
     let raw = m.raw.replace("\r\n", "\n");
     let body = raw.split_once("\n\n").map_or("", |(_, b)| b);
-    match m.header("Content-Transfer-Encoding").unwrap_or_default().to_lowercase().as_str() {
+    match m
+        .header("Content-Transfer-Encoding")
+        .unwrap_or_default()
+        .to_lowercase()
+        .as_str()
+    {
         "base64" => {
             let joined: String = body.split_whitespace().collect();
-            String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(joined).unwrap_or_default()).into_owned()
+            String::from_utf8_lossy(
+                &base64::engine::general_purpose::STANDARD
+                    .decode(joined)
+                    .unwrap_or_default(),
+            )
+            .into_owned()
         }
         "quoted-printable" => {
             let soft = body.replace("=\n", "");
@@ -21,7 +31,10 @@ pub fn body_text(m: &Received) -> String {
             let bytes = soft.as_bytes();
             let mut i = 0;
             while i < bytes.len() {
-                if bytes[i] == b'=' && i + 2 < bytes.len() && u8::from_str_radix(&soft[i + 1..i + 3], 16).is_ok() {
+                if bytes[i] == b'='
+                    && i + 2 < bytes.len()
+                    && u8::from_str_radix(&soft[i + 1..i + 3], 16).is_ok()
+                {
                     out.push(u8::from_str_radix(&soft[i + 1..i + 3], 16).unwrap_or(b'?'));
                     i += 3;
                 } else {
@@ -45,7 +58,10 @@ pub fn find_url(text: &str, path_prefix: &str) -> Option<String> {
 impl TestApp {
     /// A link from an email (built on the configured public URL) as a URL of this test server.
     pub fn local_url(&self, url: &str) -> Result<String> {
-        let path = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).context("no path in url")?;
+        let path = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .context("no path in url")?;
         Ok(format!("{}{}", self.base, path))
     }
 }

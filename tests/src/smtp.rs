@@ -48,19 +48,36 @@ impl Received {
 
 impl SmtpSink {
     pub async fn start(maildir: PathBuf) -> Result<SmtpSink> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let child = tokio::process::Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(&maildir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .context("starting aiosmtpd (pip install aiosmtpd; `cargo xtask test` installs it)")?;
-        let sink = SmtpSink { port, maildir, child };
+        let sink = SmtpSink {
+            port,
+            maildir,
+            child,
+        };
         for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Ok(sink);
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -89,7 +106,13 @@ impl SmtpSink {
 
     /// Messages to one address.
     pub fn to(&self, address: &str) -> Vec<Received> {
-        self.messages().into_iter().filter(|m| m.header("To").is_some_and(|t| t.to_lowercase().contains(&address.to_lowercase()))).collect()
+        self.messages()
+            .into_iter()
+            .filter(|m| {
+                m.header("To")
+                    .is_some_and(|t| t.to_lowercase().contains(&address.to_lowercase()))
+            })
+            .collect()
     }
 
     /// Waits (polling, up to 10 s) until `address` has received `n` messages.
@@ -101,7 +124,10 @@ impl SmtpSink {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        bail!("{address} received {} messages, expected {n}", self.to(address).len())
+        bail!(
+            "{address} received {} messages, expected {n}",
+            self.to(address).len()
+        )
     }
 
     pub fn is_running(&mut self) -> bool {

@@ -37,7 +37,16 @@ async fn connect_mailbox(t: &TestApp, imap: &Dovecot) -> Result<sequencer_server
 }
 
 fn reply(from: &str, parent: &str) -> Result<Vec<u8>> {
-    template("reply.eml", &[("FROM", from), ("FROM_NAME", "P"), ("SUBJECT", "Re: Intro"), ("ID", &new_id("imap")), ("PARENT", parent)])
+    template(
+        "reply.eml",
+        &[
+            ("FROM", from),
+            ("FROM_NAME", "P"),
+            ("SUBJECT", "Re: Intro"),
+            ("ID", &new_id("imap")),
+            ("PARENT", parent),
+        ],
+    )
 }
 
 async fn polling(db: Db) -> Result<()> {
@@ -48,21 +57,51 @@ async fn polling(db: Db) -> Result<()> {
     let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
     let (_, bob) = t.enrolled("bob@initech.example", &[], None, seq.id).await?;
     // Mail that was already there when the mailbox was connected is history, not news.
-    let old = template("email.eml", &[("FROM", "ana@globex.example"), ("FROM_NAME", "Ana"), ("SUBJECT", "Old thread"), ("ID", &new_id("old"))])?;
+    let old = template(
+        "email.eml",
+        &[
+            ("FROM", "ana@globex.example"),
+            ("FROM_NAME", "Ana"),
+            ("SUBJECT", "Old thread"),
+            ("ID", &new_id("old")),
+        ],
+    )?;
     imap.deliver("INBOX", "1.old", &old)?;
     imap.deliver("Replies", "1.old", &old)?;
     let mb = connect_mailbox(&t, &imap).await?;
     assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 0);
     assert_eq!(t.enrollment(ana.id).await?.state, EnrollmentState::Active);
 
-    imap.deliver("INBOX", "2.ana", &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?)?;
-    imap.deliver("Replies", "2.bob", &reply("bob@initech.example", &t.last_sent_id(bob.id).await?)?)?;
-    imap.deliver("INBOX", "3.own", &reply("rep@seller.example", &t.last_sent_id(bob.id).await?)?)?;
+    imap.deliver(
+        "INBOX",
+        "2.ana",
+        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
+    )?;
+    imap.deliver(
+        "Replies",
+        "2.bob",
+        &reply("bob@initech.example", &t.last_sent_id(bob.id).await?)?,
+    )?;
+    imap.deliver(
+        "INBOX",
+        "3.own",
+        &reply("rep@seller.example", &t.last_sent_id(bob.id).await?)?,
+    )?;
     let r = t.app.sync_mailbox(&mb).await?;
     assert_eq!((r.fetched, r.duplicates), (3, 0));
-    assert_eq!(t.enrollment(ana.id).await?.unenroll_reason, Some(UnenrollReason::Replied));
-    assert_eq!(t.enrollment(bob.id).await?.unenroll_reason, Some(UnenrollReason::Replied));
-    assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 0, "each message is fetched once");
+    assert_eq!(
+        t.enrollment(ana.id).await?.unenroll_reason,
+        Some(UnenrollReason::Replied)
+    );
+    assert_eq!(
+        t.enrollment(bob.id).await?.unenroll_reason,
+        Some(UnenrollReason::Replied)
+    );
+    assert_eq!(
+        t.app.sync_mailbox(&mb).await?.fetched,
+        0,
+        "each message is fetched once"
+    );
     Ok(())
 }
 
@@ -72,21 +111,38 @@ async fn idle_watcher(db: Db) -> Result<()> {
     let imap = Dovecot::start(tmp.path()).await?;
     let seq = t.email_sequence("Intro", &[1]).await?;
     let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
-    imap.deliver("Replies", "0.init", b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n")?;
+    imap.deliver(
+        "Replies",
+        "0.init",
+        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
+    )?;
     let mb = connect_mailbox(&t, &imap).await?;
     let watcher = {
         let (app, mb) = (t.app.clone(), mb.clone());
         tokio::spawn(async move { app.watch_mailbox(mb, Duration::from_secs(30)).await })
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while t.app.store.imap_folder_state(mb.id, "INBOX").await?.is_none() {
+    while t
+        .app
+        .store
+        .imap_folder_state(mb.id, "INBOX")
+        .await?
+        .is_none()
+    {
         anyhow::ensure!(Instant::now() < deadline, "the watcher never synced");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    imap.deliver("INBOX", "1.ana", &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?)?;
+    imap.deliver(
+        "INBOX",
+        "1.ana",
+        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
+    )?;
     let deadline = Instant::now() + Duration::from_secs(20);
     while t.enrollment(ana.id).await?.state != EnrollmentState::Unenrolled {
-        anyhow::ensure!(Instant::now() < deadline, "the reply was not picked up while idling");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the reply was not picked up while idling"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     watcher.abort();

@@ -14,45 +14,109 @@ both_backends! {
 }
 
 fn week(tz: &str) -> AvailabilityRequest {
-    let windows = ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| AvailabilityWindow { weekday: d.to_string(), start: "09:00".into(), end: "17:00".into() }).collect();
-    AvailabilityRequest { time_zone: tz.into(), slot_minutes: 30, windows }
+    let windows = ["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .map(|d| AvailabilityWindow {
+            weekday: d.to_string(),
+            start: "09:00".into(),
+            end: "17:00".into(),
+        })
+        .collect();
+    AvailabilityRequest {
+        time_zone: tz.into(),
+        slot_minutes: 30,
+        windows,
+    }
 }
 
 /// A second seated user of the main account, with a session token.
 async fn colleague(t: &TestApp, email: &str) -> Result<(UserView, String)> {
-    let req = CreateUserRequest { email: email.into(), name: "Colin Colleague".into(), role: Role::User, seat: Some(Seat::SalesPro), password: None };
+    let req = CreateUserRequest {
+        email: email.into(),
+        name: "Colin Colleague".into(),
+        role: Role::User,
+        seat: Some(Seat::SalesPro),
+        password: None,
+    };
     let a = t.post("/users", &req).await?;
     anyhow::ensure!(a.status == 201, "{} {}", a.status, a.body);
     let v: UserView = a.json()?;
-    let user = t.app.store.user(t.account.id, UserId(v.id)).await?.context("user")?;
+    let user = t
+        .app
+        .store
+        .user(t.account.id, UserId(v.id))
+        .await?
+        .context("user")?;
     Ok((v, t.app.session_token(&user).token))
 }
 
 fn first_slot(html: &str) -> Result<i64> {
-    let at = html.find("name=slot value=").context("no slot on the page")? + "name=slot value=".len();
-    Ok(html[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse()?)
+    let at = html
+        .find("name=slot value=")
+        .context("no slot on the page")?
+        + "name=slot value=".len();
+    Ok(html[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()?)
 }
 
 async fn book(t: &TestApp, url: &str, email: &str) -> Result<(u16, String)> {
     let page = t.http.get(url).send().await?;
-    anyhow::ensure!(page.status().as_u16() == 200, "booking page {}", page.status());
+    anyhow::ensure!(
+        page.status().as_u16() == 200,
+        "booking page {}",
+        page.status()
+    );
     let slot = first_slot(&page.text().await?)?;
-    let r = t.http.post(url).form(&[("slot", slot.to_string()), ("email", email.to_string())]).send().await?;
+    let r = t
+        .http
+        .post(url)
+        .form(&[("slot", slot.to_string()), ("email", email.to_string())])
+        .send()
+        .await?;
     Ok((r.status().as_u16(), r.text().await?))
 }
 
 async fn booking(db: Db) -> Result<()> {
     let t = spawn_app(db).await?;
-    let mine: AvailabilityView = t.send_as(&t.token(), Method::PUT, "/me/availability", &week("Europe/Berlin")).await?.json()?;
+    let mine: AvailabilityView = t
+        .send_as(
+            &t.token(),
+            Method::PUT,
+            "/me/availability",
+            &week("Europe/Berlin"),
+        )
+        .await?
+        .json()?;
     assert!(mine.meeting_link.contains("/book/"));
     let (colin, colin_token) = colleague(&t, "colin@seller.example").await?;
-    t.send_as(&colin_token, Method::PUT, "/me/availability", &week("America/New_York")).await?;
+    t.send_as(
+        &colin_token,
+        Method::PUT,
+        "/me/availability",
+        &week("America/New_York"),
+    )
+    .await?;
 
     let req = SequenceRequest {
         name: "Meet".into(),
         steps: vec![
-            StepRequest { kind: StepKind::AutomatedEmail, delay_days: 0, business_days: false, subject: "Chat?".into(), body: "Pick a time: {{meeting_link}}".into() },
-            StepRequest { kind: StepKind::CallTask, delay_days: 3, business_days: false, subject: "Call".into(), body: String::new() },
+            StepRequest {
+                kind: StepKind::AutomatedEmail,
+                delay_days: 0,
+                business_days: false,
+                subject: "Chat?".into(),
+                body: "Pick a time: {{meeting_link}}".into(),
+            },
+            StepRequest {
+                kind: StepKind::CallTask,
+                delay_days: 3,
+                business_days: false,
+                subject: "Call".into(),
+                body: String::new(),
+            },
         ],
         send_window: SendWindow::default(),
         unenroll_same_company: false,
@@ -62,9 +126,18 @@ async fn booking(db: Db) -> Result<()> {
     let ana = t.contact("ana@globex.example", "Ana", None).await?;
     let ben = t.contact("ben@globex.example", "Ben", None).await?;
     let cy = t.contact("cy@globex.example", "Cy", None).await?;
-    let e_ana = t.enroll(seq.id, &[ana.id]).await?.results[0].enrollment.clone().context("enrolled")?;
-    let e_ben = t.enroll(seq.id, &[ben.id]).await?.results[0].enrollment.clone().context("enrolled")?;
-    let e_cy = t.enroll(seq.id, &[cy.id]).await?.results[0].enrollment.clone().context("enrolled")?;
+    let e_ana = t.enroll(seq.id, &[ana.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("enrolled")?;
+    let e_ben = t.enroll(seq.id, &[ben.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("enrolled")?;
+    let e_cy = t.enroll(seq.id, &[cy.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("enrolled")?;
 
     // Ana books through the {{meeting_link}} rendered in her email.
     let mail = t.smtp.wait_for(&ana.email, 1).await?;
@@ -73,32 +146,85 @@ async fn booking(db: Db) -> Result<()> {
     assert_eq!(status, 200, "{html}");
     let v = t.enrollment(e_ana.id).await?;
     assert_eq!(v.unenroll_reason, Some(UnenrollReason::MeetingBooked));
-    assert_eq!(v.evidence.and_then(|e| e.meeting_source).as_deref(), Some("sequence_email_link"));
+    assert_eq!(
+        v.evidence.and_then(|e| e.meeting_source).as_deref(),
+        Some("sequence_email_link")
+    );
 
     // Ben's email carried a colleague's link (tracked to his enrollment): it still unenrolls.
-    let colin_link = format!("{}/book/{}", t.base, t.app.meeting_token(UserId(colin.id), Some(EnrollmentId(e_ben.id))));
+    let colin_link = format!(
+        "{}/book/{}",
+        t.base,
+        t.app
+            .meeting_token(UserId(colin.id), Some(EnrollmentId(e_ben.id)))
+    );
     assert_eq!(book(&t, &colin_link, &ben.email).await?.0, 200);
-    assert_eq!(t.enrollment(e_ben.id).await?.unenroll_reason, Some(UnenrollReason::MeetingBooked));
+    assert_eq!(
+        t.enrollment(e_ben.id).await?.unenroll_reason,
+        Some(UnenrollReason::MeetingBooked)
+    );
 
     // Cy books through Colin's own page (not from a sequence email): Colin did not enroll Cy.
-    let colin_page = format!("{}/book/{}", t.base, t.app.meeting_token(UserId(colin.id), None));
+    let colin_page = format!(
+        "{}/book/{}",
+        t.base,
+        t.app.meeting_token(UserId(colin.id), None)
+    );
     assert_eq!(book(&t, &colin_page, &cy.email).await?.0, 200);
     assert_eq!(t.enrollment(e_cy.id).await?.state, EnrollmentState::Active);
 
     // A taken slot is refused; a tampered link gets a clear page.
     let page = t.http.get(&colin_page).send().await?.text().await?;
     let taken = first_slot(&page)? - 30 * 60_000;
-    let r = t.http.post(&colin_page).form(&[("slot", taken.to_string()), ("email", "x@y.example".into())]).send().await?;
+    let r = t
+        .http
+        .post(&colin_page)
+        .form(&[("slot", taken.to_string()), ("email", "x@y.example".into())])
+        .send()
+        .await?;
     assert_eq!(r.status().as_u16(), 409);
-    assert_eq!(t.http.get(format!("{}x", colin_page)).send().await?.status().as_u16(), 400);
+    assert_eq!(
+        t.http
+            .get(format!("{}x", colin_page))
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        400
+    );
 
-    let perf: PerformanceView = t.get(&format!("/sequences/{}/performance", seq.id)).await?.json()?;
-    assert_eq!((perf.meetings, perf.unenrolled, perf.emails_sent, perf.enrolled), (2, 2, 3, 3));
+    let perf: PerformanceView = t
+        .get(&format!("/sequences/{}/performance", seq.id))
+        .await?
+        .json()?;
+    assert_eq!(
+        (
+            perf.meetings,
+            perf.unenrolled,
+            perf.emails_sent,
+            perf.enrolled
+        ),
+        (2, 2, 3, 3)
+    );
     Ok(())
 }
 
-fn meeting(source: MeetingSource, organizer: i64, contacts: &[i64], companies: &[i64], starts_at: &str) -> MeetingRequest {
-    MeetingRequest { source, organizer_id: Some(organizer), contact_ids: contacts.to_vec(), company_ids: companies.to_vec(), starts_at: starts_at.into(), ends_at: None, title: "Call".into() }
+fn meeting(
+    source: MeetingSource,
+    organizer: i64,
+    contacts: &[i64],
+    companies: &[i64],
+    starts_at: &str,
+) -> MeetingRequest {
+    MeetingRequest {
+        source,
+        organizer_id: Some(organizer),
+        contact_ids: contacts.to_vec(),
+        company_ids: companies.to_vec(),
+        starts_at: starts_at.into(),
+        ends_at: None,
+        title: "Call".into(),
+    }
 }
 
 async fn log(t: &TestApp, req: &MeetingRequest) -> Result<Vec<String>> {
@@ -112,48 +238,179 @@ async fn meetings_api(db: Db) -> Result<()> {
     let t = spawn_app(db).await?;
     let rep = t.user.id.0;
     let (colin, _) = colleague(&t, "colin@seller.example").await?;
-    let company: CompanyView = t.post("/companies", &CompanyRequest { name: "Globex".into(), domains: vec![] }).await?.json()?;
-    let ana = t.contact("ana@globex.example", "Ana", Some(company.id)).await?;
+    let company: CompanyView = t
+        .post(
+            "/companies",
+            &CompanyRequest {
+                name: "Globex".into(),
+                domains: vec![],
+            },
+        )
+        .await?
+        .json()?;
+    let ana = t
+        .contact("ana@globex.example", "Ana", Some(company.id))
+        .await?;
     let dev = t.contact("dev@initech.example", "Dev", None).await?;
     let seq = t.email_sequence("Calls", &[2]).await?;
 
     // Logged before the enrollment: it does not count later.
-    assert_eq!(log(&t, &meeting(MeetingSource::ContactRecord, rep, &[dev.id], &[], "2026-11-27T08:00:00Z")).await?, vec!["not_enrolled"]);
+    assert_eq!(
+        log(
+            &t,
+            &meeting(
+                MeetingSource::ContactRecord,
+                rep,
+                &[dev.id],
+                &[],
+                "2026-11-27T08:00:00Z"
+            )
+        )
+        .await?,
+        vec!["not_enrolled"]
+    );
     t.clock.advance(chrono::Duration::minutes(5));
-    let e_dev = t.enroll(seq.id, &[dev.id]).await?.results[0].enrollment.clone().context("enrolled")?;
-    let e_ana = t.enroll(seq.id, &[ana.id]).await?.results[0].enrollment.clone().context("enrolled")?;
+    let e_dev = t.enroll(seq.id, &[dev.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("enrolled")?;
+    let e_ana = t.enroll(seq.id, &[ana.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("enrolled")?;
     assert_eq!(t.enrollment(e_dev.id).await?.state, EnrollmentState::Active);
 
     // Organizer is not the user who enrolled the contact.
-    for source in [MeetingSource::OutlookCalendar, MeetingSource::GoogleCalendar, MeetingSource::ContactRecord] {
-        assert_eq!(log(&t, &meeting(source, colin.id, &[ana.id], &[], "2026-11-30T10:00:00Z")).await?, vec!["organizer_is_not_enroller"]);
+    for source in [
+        MeetingSource::OutlookCalendar,
+        MeetingSource::GoogleCalendar,
+        MeetingSource::ContactRecord,
+    ] {
+        assert_eq!(
+            log(
+                &t,
+                &meeting(source, colin.id, &[ana.id], &[], "2026-11-30T10:00:00Z")
+            )
+            .await?,
+            vec!["organizer_is_not_enroller"]
+        );
     }
     // On the company only: not associated with the contact.
-    assert_eq!(log(&t, &meeting(MeetingSource::OutlookCalendar, rep, &[], &[company.id], "2026-11-30T11:00:00Z")).await?, vec!["not_associated_with_contact"]);
+    assert_eq!(
+        log(
+            &t,
+            &meeting(
+                MeetingSource::OutlookCalendar,
+                rep,
+                &[],
+                &[company.id],
+                "2026-11-30T11:00:00Z"
+            )
+        )
+        .await?,
+        vec!["not_associated_with_contact"]
+    );
     assert_eq!(t.enrollment(e_ana.id).await?.state, EnrollmentState::Active);
 
-    let before: PerformanceView = t.get(&format!("/sequences/{}/performance", seq.id)).await?.json()?;
+    let before: PerformanceView = t
+        .get(&format!("/sequences/{}/performance", seq.id))
+        .await?
+        .json()?;
     // On the company and the contact, by the enroller, and it took place before the enrollment:
     // logged while enrolled, so it counts.
-    assert_eq!(log(&t, &meeting(MeetingSource::GoogleCalendar, rep, &[ana.id], &[company.id], "2026-11-20T09:00:00Z")).await?, vec!["unenrolled"]);
+    assert_eq!(
+        log(
+            &t,
+            &meeting(
+                MeetingSource::GoogleCalendar,
+                rep,
+                &[ana.id],
+                &[company.id],
+                "2026-11-20T09:00:00Z"
+            )
+        )
+        .await?,
+        vec!["unenrolled"]
+    );
     let v = t.enrollment(e_ana.id).await?;
     assert_eq!(v.unenroll_reason, Some(UnenrollReason::MeetingBooked));
     let ev = v.evidence.context("evidence")?;
     assert!(ev.meeting_id.is_some());
     assert_eq!(ev.meeting_source.as_deref(), Some("google_calendar"));
     assert_eq!(v.ended_by.and_then(|a| a.user).map(|u| u.id), Some(rep));
-    assert_eq!(log(&t, &meeting(MeetingSource::OutlookCalendar, rep, &[dev.id], &[], "2026-11-30T12:00:00Z")).await?, vec!["unenrolled"]);
+    assert_eq!(
+        log(
+            &t,
+            &meeting(
+                MeetingSource::OutlookCalendar,
+                rep,
+                &[dev.id],
+                &[],
+                "2026-11-30T12:00:00Z"
+            )
+        )
+        .await?,
+        vec!["unenrolled"]
+    );
 
-    let after: PerformanceView = t.get(&format!("/sequences/{}/performance", seq.id)).await?.json()?;
-    assert_eq!((after.enrolled, after.emails_sent, after.replies), (before.enrolled, before.emails_sent, before.replies), "figures unchanged");
+    let after: PerformanceView = t
+        .get(&format!("/sequences/{}/performance", seq.id))
+        .await?
+        .json()?;
+    assert_eq!(
+        (after.enrolled, after.emails_sent, after.replies),
+        (before.enrolled, before.emails_sent, before.replies),
+        "figures unchanged"
+    );
     assert_eq!((after.meetings, after.unenrolled), (2, 2));
 
-    let bad = t.post("/meetings", &meeting(MeetingSource::SequenceEmailLink, rep, &[ana.id], &[], "2026-11-30T12:00:00Z")).await?;
-    assert_eq!((bad.status, bad.code().as_str()), (400, "validation_failed"));
-    let bad = t.post("/meetings", &meeting(MeetingSource::ContactRecord, rep, &[ana.id], &[], "next tuesday")).await?;
-    assert_eq!((bad.status, bad.code().as_str()), (400, "validation_failed"));
+    let bad = t
+        .post(
+            "/meetings",
+            &meeting(
+                MeetingSource::SequenceEmailLink,
+                rep,
+                &[ana.id],
+                &[],
+                "2026-11-30T12:00:00Z",
+            ),
+        )
+        .await?;
+    assert_eq!(
+        (bad.status, bad.code().as_str()),
+        (400, "validation_failed")
+    );
+    let bad = t
+        .post(
+            "/meetings",
+            &meeting(
+                MeetingSource::ContactRecord,
+                rep,
+                &[ana.id],
+                &[],
+                "next tuesday",
+            ),
+        )
+        .await?;
+    assert_eq!(
+        (bad.status, bad.code().as_str()),
+        (400, "validation_failed")
+    );
     let other = t.other_account_token().await?;
-    let a = t.send_as(&other, Method::POST, "/meetings", &meeting(MeetingSource::ContactRecord, rep, &[ana.id], &[], "2026-11-30T12:00:00Z")).await?;
+    let a = t
+        .send_as(
+            &other,
+            Method::POST,
+            "/meetings",
+            &meeting(
+                MeetingSource::ContactRecord,
+                rep,
+                &[ana.id],
+                &[],
+                "2026-11-30T12:00:00Z",
+            ),
+        )
+        .await?;
     assert_eq!((a.status, a.code().as_str()), (404, "not_found"));
     Ok(())
 }

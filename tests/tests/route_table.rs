@@ -28,13 +28,54 @@ struct Owned {
 const MARKER: &str = "zebra-marker";
 
 async fn account_a(t: &TestApp) -> Result<Owned> {
-    let company: CompanyView = t.post("/companies", &CompanyRequest { name: format!("Globex {MARKER}"), domains: vec!["globex.example".into()] }).await?.json()?;
-    let c = t.contact("ana@globex.example", MARKER, Some(company.id)).await?;
+    let company: CompanyView = t
+        .post(
+            "/companies",
+            &CompanyRequest {
+                name: format!("Globex {MARKER}"),
+                domains: vec!["globex.example".into()],
+            },
+        )
+        .await?
+        .json()?;
+    let c = t
+        .contact("ana@globex.example", MARKER, Some(company.id))
+        .await?;
     let seq = t.email_sequence(&format!("Mine {MARKER}"), &[1]).await?;
-    let e = t.enroll(seq.id, &[c.id]).await?.results[0].enrollment.clone().context("enrolled")?;
-    let key: ApiKeyCreatedResponse = t.post("/api-keys", &ApiKeyRequest { name: format!("key {MARKER}") }).await?.json()?;
-    let user: UserView = t.post("/users", &CreateUserRequest { email: format!("{MARKER}@seller.example"), name: MARKER.into(), role: Role::User, seat: Some(Seat::SalesPro), password: None }).await?.json()?;
-    Ok(Owned { contact: c.id, company: company.id, sequence: seq.id, enrollment: e.id, api_key: key.api_key.id, user: user.id })
+    let e = t.enroll(seq.id, &[c.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("enrolled")?;
+    let key: ApiKeyCreatedResponse = t
+        .post(
+            "/api-keys",
+            &ApiKeyRequest {
+                name: format!("key {MARKER}"),
+            },
+        )
+        .await?
+        .json()?;
+    let user: UserView = t
+        .post(
+            "/users",
+            &CreateUserRequest {
+                email: format!("{MARKER}@seller.example"),
+                name: MARKER.into(),
+                role: Role::User,
+                seat: Some(Seat::SalesPro),
+                password: None,
+            },
+        )
+        .await?
+        .json()?;
+    Ok(Owned {
+        contact: c.id,
+        company: company.id,
+        sequence: seq.id,
+        enrollment: e.id,
+        api_key: key.api_key.id,
+        user: user.id,
+    })
 }
 
 enum Expect {
@@ -63,29 +104,81 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
             ("post", "/sequences/{id}/enrollments") => json!({ "contact_ids": [a.contact] }),
             ("put", "/contacts/{id}") => json!({ "email": "x@y.example" }),
             ("put", "/companies/{id}") => json!({ "name": "X" }),
-            ("put", "/sequences/{id}") => json!({ "name": "X", "steps": [{ "kind": "call_task" }] }),
+            ("put", "/sequences/{id}") => {
+                json!({ "name": "X", "steps": [{ "kind": "call_task" }] })
+            }
             ("patch", "/users/{id}") => json!({ "seat": null }),
             _ => json!({}),
         };
-        return (path.replace("{id}", &id.to_string()), body, Expect::NotFound);
+        return (
+            path.replace("{id}", &id.to_string()),
+            body,
+            Expect::NotFound,
+        );
     }
     match (method, path) {
-        ("get", "/health") | ("post", "/auth/login") | ("post", "/auth/exchange") => (path.into(), json!({}), Expect::Public),
+        ("get", "/health") | ("post", "/auth/login") | ("post", "/auth/exchange") => {
+            (path.into(), json!({}), Expect::Public)
+        }
         // Authenticated by the mailbox's webhook signature, not a session (see tests/tests/inbound*).
         ("post", "/inbound") => (path.into(), json!({}), Expect::Public),
-        ("post", "/mailboxes") => (path.into(), json!({ "address": "bob@rival.example" }), Expect::NoLeak),
-        ("post", "/meetings") => (path.into(), json!({ "source": "contact_record", "contact_ids": [a.contact], "starts_at": "2026-11-30T10:00:00Z" }), Expect::NotFound),
-        ("post", "/enrollments/unenroll-by-email") => (path.into(), json!({ "email": "ana@globex.example" }), Expect::NotFound),
-        ("post", "/workflow-actions/unenroll") => (path.into(), json!({ "contact_id": a.contact }), Expect::NotFound),
-        ("get", "/recipients") => ("/recipients?email=ana@globex.example".into(), json!({}), Expect::NoLeak),
-        ("post", "/enrollments/unenroll") => (path.into(), json!({ "enrollment_ids": [a.enrollment] }), Expect::NoLeak),
-        ("post", "/contacts") => (path.into(), json!({ "email": "new@rival.example", "company_id": a.company }), Expect::NotFound),
+        ("post", "/mailboxes") => (
+            path.into(),
+            json!({ "address": "bob@rival.example" }),
+            Expect::NoLeak,
+        ),
+        ("post", "/meetings") => (
+            path.into(),
+            json!({ "source": "contact_record", "contact_ids": [a.contact], "starts_at": "2026-11-30T10:00:00Z" }),
+            Expect::NotFound,
+        ),
+        ("post", "/enrollments/unenroll-by-email") => (
+            path.into(),
+            json!({ "email": "ana@globex.example" }),
+            Expect::NotFound,
+        ),
+        ("post", "/workflow-actions/unenroll") => (
+            path.into(),
+            json!({ "contact_id": a.contact }),
+            Expect::NotFound,
+        ),
+        ("get", "/recipients") => (
+            "/recipients?email=ana@globex.example".into(),
+            json!({}),
+            Expect::NoLeak,
+        ),
+        ("post", "/enrollments/unenroll") => (
+            path.into(),
+            json!({ "enrollment_ids": [a.enrollment] }),
+            Expect::NoLeak,
+        ),
+        ("post", "/contacts") => (
+            path.into(),
+            json!({ "email": "new@rival.example", "company_id": a.company }),
+            Expect::NotFound,
+        ),
         ("post", "/companies") => (path.into(), json!({ "name": "Rival Co" }), Expect::NoLeak),
-        ("post", "/sequences") => (path.into(), json!({ "name": "Theirs", "steps": [{ "kind": "call_task" }] }), Expect::NoLeak),
-        ("put", "/me/availability") => (path.into(), json!({ "time_zone": "UTC", "slot_minutes": 30, "windows": [] }), Expect::NoLeak),
+        ("post", "/sequences") => (
+            path.into(),
+            json!({ "name": "Theirs", "steps": [{ "kind": "call_task" }] }),
+            Expect::NoLeak,
+        ),
+        ("put", "/me/availability") => (
+            path.into(),
+            json!({ "time_zone": "UTC", "slot_minutes": 30, "windows": [] }),
+            Expect::NoLeak,
+        ),
         ("post", "/api-keys") => (path.into(), json!({ "name": "theirs" }), Expect::NoLeak),
-        ("post", "/users") => (path.into(), json!({ "email": "new@rival.example", "name": "New", "role": "user" }), Expect::NoLeak),
-        ("put", "/account/settings") => (path.into(), json!({ "trusted_tenant_ids": [] }), Expect::NoLeak),
+        ("post", "/users") => (
+            path.into(),
+            json!({ "email": "new@rival.example", "name": "New", "role": "user" }),
+            Expect::NoLeak,
+        ),
+        ("put", "/account/settings") => (
+            path.into(),
+            json!({ "trusted_tenant_ids": [] }),
+            Expect::NoLeak,
+        ),
         ("get", _) => (path.into(), json!({}), Expect::NoLeak),
         _ => panic!("route {method} {path}: add it to the cross-account suite's probe table"),
     }
@@ -94,55 +187,141 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
 async fn cross_account(db: Db) -> Result<()> {
     let t = spawn_app_with_tier(db, Tier::Enterprise).await?;
     let a = account_a(&t).await?;
-    let b = t.app.store.create_account("Rival", Tier::Enterprise, T0).await?;
-    let bob = t.app.store.create_user(b.id, &EmailAddress::parse("bob@rival.example")?, "Bob", Role::Admin, Some(Seat::SalesEnterprise), None, T0).await?;
+    let b = t
+        .app
+        .store
+        .create_account("Rival", Tier::Enterprise, T0)
+        .await?;
+    let bob = t
+        .app
+        .store
+        .create_user(
+            b.id,
+            &EmailAddress::parse("bob@rival.example")?,
+            "Bob",
+            Role::Admin,
+            Some(Seat::SalesEnterprise),
+            None,
+            T0,
+        )
+        .await?;
     let b_session = t.app.session_token(&bob).token;
-    let b_key = t.app.create_api_key(&sequencer_server::service::Caller { user: bob.clone(), account: b.clone() }, "b").await?.key;
+    let b_key = t
+        .app
+        .create_api_key(
+            &sequencer_server::service::Caller {
+                user: bob.clone(),
+                account: b.clone(),
+            },
+            "b",
+        )
+        .await?
+        .key;
     assert!(ROUTES.len() >= 40, "the table lists every route");
     for (method, path) in ROUTES {
         let (url, body, expect) = probe(method, path, &a);
-        let token = if path.starts_with("/workflow-actions") { &b_key } else { &b_session };
+        let token = if path.starts_with("/workflow-actions") {
+            &b_key
+        } else {
+            &b_session
+        };
         let m = Method::from_bytes(method.to_uppercase().as_bytes())?;
         let answer = t.send_as(token, m, &url, &body).await?;
         match expect {
-            Expect::NotFound => assert_eq!((answer.status, answer.code().as_str()), (404, "not_found"), "{method} {path}: {}", answer.body),
+            Expect::NotFound => assert_eq!(
+                (answer.status, answer.code().as_str()),
+                (404, "not_found"),
+                "{method} {path}: {}",
+                answer.body
+            ),
             Expect::NoLeak => {
                 assert!(answer.status < 500, "{method} {path}: {}", answer.body);
                 let text = answer.body.to_string();
-                assert!(!text.contains(MARKER) && !text.contains("rep@seller.example"), "{method} {path} leaked: {text}");
+                assert!(
+                    !text.contains(MARKER) && !text.contains("rep@seller.example"),
+                    "{method} {path} leaked: {text}"
+                );
             }
             Expect::Public => {}
         }
     }
     // Nothing B did touched A.
-    assert_eq!(t.enrollment(a.enrollment).await?.state, EnrollmentState::Active);
-    assert_eq!(t.get(&format!("/contacts/{}", a.contact)).await?.status, 200);
-    assert!(!t.get(&format!("/sequences/{}", a.sequence)).await?.json::<SequenceView>()?.deleted);
+    assert_eq!(
+        t.enrollment(a.enrollment).await?.state,
+        EnrollmentState::Active
+    );
+    assert_eq!(
+        t.get(&format!("/contacts/{}", a.contact)).await?.status,
+        200
+    );
+    assert!(
+        !t.get(&format!("/sequences/{}", a.sequence))
+            .await?
+            .json::<SequenceView>()?
+            .deleted
+    );
     let keys: ApiKeyListResponse = t.get("/api-keys").await?.json()?;
     assert!(keys.api_keys.iter().all(|k| k.revoked_at.is_none()));
     let users: UserListResponse = t.get("/users").await?.json()?;
-    assert!(users.users.iter().all(|u| u.status == UserStatus::Active && (u.id != a.user || u.seat.is_some())));
+    assert!(users
+        .users
+        .iter()
+        .all(|u| u.status == UserStatus::Active && (u.id != a.user || u.seat.is_some())));
     Ok(())
 }
 
 async fn headers(db: Db) -> Result<()> {
     let t = spawn_app(db).await?;
     let book = format!("/book/{}", t.app.meeting_token(t.user.id, None));
-    let pages = ["/app/", "/app/contacts/1", "/addin/", "/addin/panel", "/u/not-a-token", "/u/1.00000000000000000000000000000000", book.as_str(), "/book/bad"];
+    let pages = [
+        "/app/",
+        "/app/contacts/1",
+        "/addin/",
+        "/addin/panel",
+        "/u/not-a-token",
+        "/u/1.00000000000000000000000000000000",
+        book.as_str(),
+        "/book/bad",
+    ];
     for path in pages {
         let r = t.http.get(format!("{}{path}", t.base)).send().await?;
-        let h = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        assert!(h("content-type").starts_with("text/html"), "{path}: {}", h("content-type"));
+        let h = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        assert!(
+            h("content-type").starts_with("text/html"),
+            "{path}: {}",
+            h("content-type")
+        );
         assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
         assert!(!h("referrer-policy").is_empty(), "{path}");
         let csp = h("content-security-policy");
-        let ancestors = csp.split(';').map(str::trim).find(|d| d.starts_with("frame-ancestors")).with_context(|| format!("{path}: no frame-ancestors in {csp:?}"))?.to_string();
+        let ancestors = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("frame-ancestors"))
+            .with_context(|| format!("{path}: no frame-ancestors in {csp:?}"))?
+            .to_string();
         if path.starts_with("/addin") {
-            assert!(ancestors.contains("https://outlook.office.com") && ancestors.contains("https://outlook.office365.com"), "{path}: {ancestors}");
+            assert!(
+                ancestors.contains("https://outlook.office.com")
+                    && ancestors.contains("https://outlook.office365.com"),
+                "{path}: {ancestors}"
+            );
         } else {
-            assert!(!ancestors.contains("outlook"), "{path}: only add-in pages may be framed by Outlook: {ancestors}");
+            assert!(
+                !ancestors.contains("outlook"),
+                "{path}: only add-in pages may be framed by Outlook: {ancestors}"
+            );
         }
-        assert!(csp.contains("object-src 'none'") || csp.contains("default-src 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("object-src 'none'") || csp.contains("default-src 'none'"),
+            "{path}: {csp}"
+        );
     }
     Ok(())
 }

@@ -21,30 +21,58 @@ async fn step_one_then_follow_ups(db: Db) -> Result<()> {
     assert_eq!(e.current_step, 2, "step 1 already ran");
 
     let first = t.smtp.wait_for(&c.email, 1).await?;
-    assert_eq!(first[0].header("Subject").as_deref(), Some("Intro: hello Ana"));
-    assert!(first[0].header("From").unwrap_or_default().contains("rep@seller.example"));
+    assert_eq!(
+        first[0].header("Subject").as_deref(),
+        Some("Intro: hello Ana")
+    );
+    assert!(first[0]
+        .header("From")
+        .unwrap_or_default()
+        .contains("rep@seller.example"));
     let first_id = first[0].header("Message-ID").expect("message id");
-    let stored = t.app.store.sent_messages(sequencer_server::domain::EnrollmentId(e.id)).await?;
-    assert_eq!(format!("<{}>", stored[0].1), first_id, "the Message-ID was stored before sending");
+    let stored = t
+        .app
+        .store
+        .sent_messages(sequencer_server::domain::EnrollmentId(e.id))
+        .await?;
+    assert_eq!(
+        format!("<{}>", stored[0].1),
+        first_id,
+        "the Message-ID was stored before sending"
+    );
 
     // Not yet due: one minute early.
-    t.advance_and_tick(Duration::days(2) - Duration::minutes(1)).await?;
+    t.advance_and_tick(Duration::days(2) - Duration::minutes(1))
+        .await?;
     assert_eq!(t.smtp.to(&c.email).len(), 1);
     let r = t.advance_and_tick(Duration::minutes(1)).await?;
     assert_eq!(r.emails_sent, 1);
     let msgs = t.smtp.wait_for(&c.email, 2).await?;
-    let second = msgs.iter().find(|m| m.header("Message-ID") != Some(first_id.clone())).expect("second");
+    let second = msgs
+        .iter()
+        .find(|m| m.header("Message-ID") != Some(first_id.clone()))
+        .expect("second");
     assert_eq!(second.header("In-Reply-To"), Some(first_id.clone()));
-    assert_eq!(second.header("Subject").as_deref(), Some("Re: Intro: hello Ana"));
+    assert_eq!(
+        second.header("Subject").as_deref(),
+        Some("Re: Intro: hello Ana")
+    );
 
     t.advance_and_tick(Duration::days(3)).await?;
     t.smtp.wait_for(&c.email, 3).await?;
     let done = t.enrollment(e.id).await?;
     assert_eq!(done.state, EnrollmentState::Finished);
-    assert_eq!(done.unenroll_reason, None, "completion is not an unenrollment");
+    assert_eq!(
+        done.unenroll_reason, None,
+        "completion is not an unenrollment"
+    );
 
     t.advance_and_tick(Duration::days(30)).await?;
-    assert_eq!(t.smtp.to(&c.email).len(), 3, "nothing is sent after the last step");
+    assert_eq!(
+        t.smtp.to(&c.email).len(),
+        3,
+        "nothing is sent after the last step"
+    );
     Ok(())
 }
 
@@ -67,22 +95,52 @@ async fn tasks_and_completion(db: Db) -> Result<()> {
     let req = SequenceRequest {
         name: "Call then email".into(),
         steps: vec![
-            StepRequest { kind: StepKind::CallTask, delay_days: 0, business_days: false, subject: "Call {{contact.first_name}}".into(), body: String::new() },
-            StepRequest { kind: StepKind::AutomatedEmail, delay_days: 1, business_days: false, subject: "After our call".into(), body: "Hi {{contact.first_name}}".into() },
+            StepRequest {
+                kind: StepKind::CallTask,
+                delay_days: 0,
+                business_days: false,
+                subject: "Call {{contact.first_name}}".into(),
+                body: String::new(),
+            },
+            StepRequest {
+                kind: StepKind::AutomatedEmail,
+                delay_days: 1,
+                business_days: false,
+                subject: "After our call".into(),
+                body: "Hi {{contact.first_name}}".into(),
+            },
         ],
         send_window: SendWindow::default(),
         unenroll_same_company: false,
         ooo_policy: None,
     };
     let seq: SequenceView = t.post("/sequences", &req).await?.json()?;
-    let e = t.enroll(seq.id, &[c.id]).await?.results[0].enrollment.clone().expect("enrolled");
+    let e = t.enroll(seq.id, &[c.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .expect("enrolled");
     assert!(t.smtp.to(&c.email).is_empty(), "a call task sends no email");
     let record: ContactRecordView = t.get(&format!("/contacts/{}/record", c.id)).await?.json()?;
-    assert!(record.timeline.iter().any(|ev| ev.kind == "task_created" && ev.summary.contains("Call Carla")));
+    assert!(record
+        .timeline
+        .iter()
+        .any(|ev| ev.kind == "task_created" && ev.summary.contains("Call Carla")));
     t.advance_and_tick(Duration::days(1)).await?;
     t.smtp.wait_for(&c.email, 1).await?;
     assert_eq!(t.enrollment(e.id).await?.state, EnrollmentState::Finished);
-    let perf: PerformanceView = t.get(&format!("/sequences/{}/performance", seq.id)).await?.json()?;
-    assert_eq!((perf.enrolled, perf.emails_sent, perf.tasks_created, perf.finished, perf.unenrolled), (1, 1, 1, 1, 0));
+    let perf: PerformanceView = t
+        .get(&format!("/sequences/{}/performance", seq.id))
+        .await?
+        .json()?;
+    assert_eq!(
+        (
+            perf.enrolled,
+            perf.emails_sent,
+            perf.tasks_created,
+            perf.finished,
+            perf.unenrolled
+        ),
+        (1, 1, 1, 1, 0)
+    );
     Ok(())
 }

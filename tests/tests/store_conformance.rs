@@ -20,15 +20,31 @@ struct Fixture {
 
 async fn fixture(db: Db) -> Result<Fixture> {
     let t = spawn_app(db).await?;
-    let step = Step { number: 1, kind: StepKind::AutomatedEmail, delay_days: 0, business_days: false, subject: "s".into(), body: "b".into() };
+    let step = Step {
+        number: 1,
+        kind: StepKind::AutomatedEmail,
+        delay_days: 0,
+        business_days: false,
+        subject: "s".into(),
+        body: "b".into(),
+    };
     let f = SequenceFields {
         name: "S".into(),
         steps: vec![step],
-        window: SendWindow { time_zone: chrono_tz_utc(), start_hour: 0, end_hour: 24, weekdays_only: false },
+        window: SendWindow {
+            time_zone: chrono_tz_utc(),
+            start_hour: 0,
+            end_hour: 24,
+            weekdays_only: false,
+        },
         unenroll_same_company: false,
         ooo_policy: OooPolicy::PauseUntilReturn,
     };
-    let seq = t.app.store.create_sequence(t.account.id, t.user.id, &f, T0).await?;
+    let seq = t
+        .app
+        .store
+        .create_sequence(t.account.id, t.user.id, &f, T0)
+        .await?;
     Ok(Fixture { t, seq })
 }
 
@@ -36,10 +52,18 @@ fn chrono_tz_utc() -> chrono_tz::Tz {
     chrono_tz::UTC
 }
 
-async fn new_contact(store: &Store, account: AccountId, email: &str, secondary: &[&str]) -> Result<Contact> {
+async fn new_contact(
+    store: &Store,
+    account: AccountId,
+    email: &str,
+    secondary: &[&str],
+) -> Result<Contact> {
     let f = ContactFields {
         email: EmailAddress::parse(email)?,
-        secondary_emails: secondary.iter().map(|s| EmailAddress::parse(s)).collect::<Result<_, _>>()?,
+        secondary_emails: secondary
+            .iter()
+            .map(|s| EmailAddress::parse(s))
+            .collect::<Result<_, _>>()?,
         first_name: "F".into(),
         last_name: "L".into(),
         title: String::new(),
@@ -52,13 +76,30 @@ async fn new_contact(store: &Store, account: AccountId, email: &str, secondary: 
 async fn enroll(fx: &Fixture, contact: ContactId) -> Result<EnrollmentId, StoreError> {
     let store = &fx.t.app.store;
     let mut tx = store.begin_write().await?;
-    let id = store.insert_enrollment(&mut tx, fx.t.account.id, contact, fx.seq.id, &fx.t.user, 1, T0).await?;
+    let id = store
+        .insert_enrollment(
+            &mut tx,
+            fx.t.account.id,
+            contact,
+            fx.seq.id,
+            &fx.t.user,
+            1,
+            T0,
+        )
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 fn end_req(state: EnrollmentState, reason: Option<UnenrollReason>) -> EndRequest {
-    EndRequest { state, reason, actor: Actor::system("test"), evidence: Evidence::default(), now: T0, hidden: false }
+    EndRequest {
+        state,
+        reason,
+        actor: Actor::system("test"),
+        evidence: Evidence::default(),
+        now: T0,
+        hidden: false,
+    }
 }
 
 async fn one_live_enrollment(db: Db) -> Result<()> {
@@ -66,11 +107,24 @@ async fn one_live_enrollment(db: Db) -> Result<()> {
     let store = &fx.t.app.store;
     let c = new_contact(store, fx.t.account.id, "one@x.example", &[]).await?;
     let first = enroll(&fx, c.id).await?;
-    assert!(matches!(enroll(&fx, c.id).await, Err(StoreError::Duplicate(_))));
+    assert!(matches!(
+        enroll(&fx, c.id).await,
+        Err(StoreError::Duplicate(_))
+    ));
     let mut tx = store.begin_write().await?;
-    store.end_enrollments(&mut tx, fx.t.account.id, &[first], &end_req(EnrollmentState::Unenrolled, Some(UnenrollReason::Manual))).await?;
+    store
+        .end_enrollments(
+            &mut tx,
+            fx.t.account.id,
+            &[first],
+            &end_req(EnrollmentState::Unenrolled, Some(UnenrollReason::Manual)),
+        )
+        .await?;
     tx.commit().await?;
-    assert!(enroll(&fx, c.id).await.is_ok(), "a new enrollment is allowed once the old one ended");
+    assert!(
+        enroll(&fx, c.id).await.is_ok(),
+        "a new enrollment is allowed once the old one ended"
+    );
     Ok(())
 }
 
@@ -87,7 +141,11 @@ async fn claims_are_exclusive(db: Db) -> Result<()> {
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let got = store.claim_due(T0, 3, None, &|e: &Enrollment| Some(format!("w{w}.{}@t.example", e.id.0))).await?;
+                let got = store
+                    .claim_due(T0, 3, None, &|e: &Enrollment| {
+                        Some(format!("w{w}.{}@t.example", e.id.0))
+                    })
+                    .await?;
                 if got.is_empty() {
                     return Ok::<_, StoreError>(mine);
                 }
@@ -102,7 +160,11 @@ async fn claims_are_exclusive(db: Db) -> Result<()> {
     let mut unique = all.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!((all.len(), unique.len()), (40, 40), "every due step claimed exactly once");
+    assert_eq!(
+        (all.len(), unique.len()),
+        (40, 40),
+        "every due step claimed exactly once"
+    );
     Ok(())
 }
 
@@ -113,15 +175,42 @@ async fn ending_is_scoped(db: Db) -> Result<()> {
     let b = new_contact(store, fx.t.account.id, "b@x.example", &[]).await?;
     let ea = enroll(&fx, a.id).await?;
     let eb = enroll(&fx, b.id).await?;
-    let other = store.create_account("Other", Tier::Professional, T0).await?;
+    let other = store
+        .create_account("Other", Tier::Professional, T0)
+        .await?;
     let mut tx = store.begin_write().await?;
-    let none = store.end_enrollments(&mut tx, other.id, &[ea, eb], &end_req(EnrollmentState::Unenrolled, Some(UnenrollReason::Manual))).await?;
-    let fin = store.end_enrollments(&mut tx, fx.t.account.id, &[ea], &end_req(EnrollmentState::Finished, None)).await?;
-    let again = store.end_enrollments(&mut tx, fx.t.account.id, &[ea, eb], &end_req(EnrollmentState::Unenrolled, Some(UnenrollReason::Manual))).await?;
+    let none = store
+        .end_enrollments(
+            &mut tx,
+            other.id,
+            &[ea, eb],
+            &end_req(EnrollmentState::Unenrolled, Some(UnenrollReason::Manual)),
+        )
+        .await?;
+    let fin = store
+        .end_enrollments(
+            &mut tx,
+            fx.t.account.id,
+            &[ea],
+            &end_req(EnrollmentState::Finished, None),
+        )
+        .await?;
+    let again = store
+        .end_enrollments(
+            &mut tx,
+            fx.t.account.id,
+            &[ea, eb],
+            &end_req(EnrollmentState::Unenrolled, Some(UnenrollReason::Manual)),
+        )
+        .await?;
     tx.commit().await?;
     assert!(none.is_empty(), "another account cannot end them");
     assert_eq!(fin.len(), 1);
-    assert_eq!(again.iter().map(|e| e.id).collect::<Vec<_>>(), vec![eb], "a finished enrollment stays finished");
+    assert_eq!(
+        again.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![eb],
+        "a finished enrollment stays finished"
+    );
     assert!(store.contact(other.id, a.id).await?.is_none());
     assert!(store.enrollment(other.id, ea).await?.is_none());
     Ok(())
@@ -130,12 +219,29 @@ async fn ending_is_scoped(db: Db) -> Result<()> {
 async fn address_lookup(db: Db) -> Result<()> {
     let fx = fixture(db).await?;
     let store = &fx.t.app.store;
-    let c = new_contact(store, fx.t.account.id, "main@x.example", &["alias@y.example"]).await?;
-    let by_primary = store.contact_by_email(fx.t.account.id, &EmailAddress::parse("MAIN@x.example")?).await?.expect("found");
-    let by_alias = store.contact_by_email(fx.t.account.id, &EmailAddress::parse("alias@y.example")?).await?.expect("found");
+    let c = new_contact(
+        store,
+        fx.t.account.id,
+        "main@x.example",
+        &["alias@y.example"],
+    )
+    .await?;
+    let by_primary = store
+        .contact_by_email(fx.t.account.id, &EmailAddress::parse("MAIN@x.example")?)
+        .await?
+        .expect("found");
+    let by_alias = store
+        .contact_by_email(fx.t.account.id, &EmailAddress::parse("alias@y.example")?)
+        .await?
+        .expect("found");
     assert_eq!((by_primary.contact.id, by_primary.primary), (c.id, true));
     assert_eq!((by_alias.contact.id, by_alias.primary), (c.id, false));
-    let other = store.create_account("Other", Tier::Professional, T0).await?;
-    assert!(store.contact_by_email(other.id, &EmailAddress::parse("main@x.example")?).await?.is_none());
+    let other = store
+        .create_account("Other", Tier::Professional, T0)
+        .await?;
+    assert!(store
+        .contact_by_email(other.id, &EmailAddress::parse("main@x.example")?)
+        .await?
+        .is_none());
     Ok(())
 }

@@ -16,7 +16,11 @@ pub enum EmailError {
 impl EmailAddress {
     /// Accepts `local@domain` with optional surrounding whitespace or angle brackets; lower-cases it.
     pub fn parse(input: &str) -> Result<Self, EmailError> {
-        let trimmed = input.trim().trim_start_matches('<').trim_end_matches('>').trim();
+        let trimmed = input
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim();
         if trimmed.is_empty() {
             return Err(EmailError::Empty);
         }
@@ -28,7 +32,10 @@ impl EmailAddress {
         if local.is_empty() || local.len() > 64 || local.contains('@') || local.contains("..") {
             return Err(invalid());
         }
-        if local.starts_with('.') || local.ends_with('.') || local.contains(['<', '>', ',', ';', '"']) {
+        if local.starts_with('.')
+            || local.ends_with('.')
+            || local.contains(['<', '>', ',', ';', '"'])
+        {
             return Err(invalid());
         }
         let labels_ok = domain.split('.').all(|l| {
@@ -78,7 +85,10 @@ mod tests {
     fn addresses_are_normalized_or_rejected() {
         check("  Ana@Example.COM ", Ok("ana@example.com"));
         check("<bob@acme.io>", Ok("bob@acme.io"));
-        check("first.last+tag@sub.example.co.uk", Ok("first.last+tag@sub.example.co.uk"));
+        check(
+            "first.last+tag@sub.example.co.uk",
+            Ok("first.last+tag@sub.example.co.uk"),
+        );
         check("", Err(()));
         check("no-at-sign", Err(()));
         check("a@b", Err(()));

@@ -13,16 +13,32 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(id: UserId) -> Self {
-        Actor { kind: ActorKind::User, user_id: Some(id), name: None }
+        Actor {
+            kind: ActorKind::User,
+            user_id: Some(id),
+            name: None,
+        }
     }
     pub fn rule(name: &str) -> Self {
-        Actor { kind: ActorKind::Rule, user_id: None, name: Some(name.to_string()) }
+        Actor {
+            kind: ActorKind::Rule,
+            user_id: None,
+            name: Some(name.to_string()),
+        }
     }
     pub fn system(name: &str) -> Self {
-        Actor { kind: ActorKind::System, user_id: None, name: Some(name.to_string()) }
+        Actor {
+            kind: ActorKind::System,
+            user_id: None,
+            name: Some(name.to_string()),
+        }
     }
     pub fn workflow(name: &str) -> Self {
-        Actor { kind: ActorKind::Workflow, user_id: None, name: Some(name.to_string()) }
+        Actor {
+            kind: ActorKind::Workflow,
+            user_id: None,
+            name: Some(name.to_string()),
+        }
     }
 }
 
@@ -61,7 +77,10 @@ pub enum TransitionError {
     #[error("the enrollment is {0} and can no longer change")]
     Final(EnrollmentState),
     #[error("cannot go from {from} to {to}")]
-    NotAllowed { from: EnrollmentState, to: EnrollmentState },
+    NotAllowed {
+        from: EnrollmentState,
+        to: EnrollmentState,
+    },
 }
 
 impl Enrollment {
@@ -82,7 +101,9 @@ pub fn check_transition(from: EnrollmentState, to: EnrollmentState) -> Result<()
     match (from, to) {
         (Finished | Unenrolled, _) => Err(TransitionError::Final(from)),
         // Paused -> paused: a new pause reason or return date replaces the old one.
-        (Active | Paused, Paused) | (Paused, Active) | (Active | Paused, Finished | Unenrolled) => Ok(()),
+        (Active | Paused, Paused) | (Paused, Active) | (Active | Paused, Finished | Unenrolled) => {
+            Ok(())
+        }
         _ => Err(TransitionError::NotAllowed { from, to }),
     }
 }

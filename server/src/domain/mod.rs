@@ -92,7 +92,9 @@ impl Contact {
 
 /// "First Last", or `fallback` when both are empty.
 pub fn display_name(first: &str, last: &str, fallback: &str) -> String {
-    let name = format!("{} {}", first.trim(), last.trim()).trim().to_string();
+    let name = format!("{} {}", first.trim(), last.trim())
+        .trim()
+        .to_string();
     if name.is_empty() {
         fallback.to_string()
     } else {

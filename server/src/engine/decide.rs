@@ -70,8 +70,14 @@ pub struct Policy {
 pub enum Action {
     /// The enrollment keeps its state and schedule.
     Keep,
-    Unenroll { reason: UnenrollReason, mark_bounced: bool },
-    Pause { reason: PauseReason, until: Option<Millis> },
+    Unenroll {
+        reason: UnenrollReason,
+        mark_bounced: bool,
+    },
+    Pause {
+        reason: PauseReason,
+        until: Option<Millis>,
+    },
     /// Count one more soft bounce; run `step` again at `at` when it is the step that bounced.
     SoftBounce { retry_step: Option<u32>, at: Millis },
 }
@@ -90,10 +96,28 @@ pub struct Decision {
 
 impl Decision {
     fn keep(rule: &'static str, event: Option<&'static str>) -> Self {
-        Decision { action: Action::Keep, event, hidden: false, rule }
+        Decision {
+            action: Action::Keep,
+            event,
+            hidden: false,
+            rule,
+        }
     }
-    fn unenroll(rule: &'static str, reason: UnenrollReason, event: &'static str, hidden: bool) -> Self {
-        Decision { action: Action::Unenroll { reason, mark_bounced: false }, event: Some(event), hidden, rule }
+    fn unenroll(
+        rule: &'static str,
+        reason: UnenrollReason,
+        event: &'static str,
+        hidden: bool,
+    ) -> Self {
+        Decision {
+            action: Action::Unenroll {
+                reason,
+                mark_bounced: false,
+            },
+            event: Some(event),
+            hidden,
+            rule,
+        }
     }
 }
 
@@ -106,32 +130,65 @@ pub fn decide(facts: &Facts, signal: &Signal, policy: &Policy, now: Millis) -> D
     let own = matches!(signal.sender, Sender::Contact | Sender::Alias);
     let about_contact = signal.in_thread || own;
     match signal.class {
-        BounceHard | BouncePolicy | BounceSoft | DelayNotice if !signal.in_thread && !own => Decision::keep("inbound.bounce_unrelated", None),
+        BounceHard | BouncePolicy | BounceSoft | DelayNotice if !signal.in_thread && !own => {
+            Decision::keep("inbound.bounce_unrelated", None)
+        }
         BounceHard => Decision {
-            action: Action::Unenroll { reason: UnenrollReason::Bounced, mark_bounced: true },
+            action: Action::Unenroll {
+                reason: UnenrollReason::Bounced,
+                mark_bounced: true,
+            },
             event: Some("bounce_received"),
             hidden: false,
             rule: "inbound.bounce_hard",
         },
-        BouncePolicy => Decision::unenroll("inbound.bounce_policy", UnenrollReason::Bounced, "bounce_received", false),
-        BounceSoft if facts.soft_bounces + 1 >= SOFT_BOUNCE_LIMIT => {
-            Decision::unenroll("inbound.bounce_soft_limit", UnenrollReason::Bounced, "bounce_received", false)
-        }
+        BouncePolicy => Decision::unenroll(
+            "inbound.bounce_policy",
+            UnenrollReason::Bounced,
+            "bounce_received",
+            false,
+        ),
+        BounceSoft if facts.soft_bounces + 1 >= SOFT_BOUNCE_LIMIT => Decision::unenroll(
+            "inbound.bounce_soft_limit",
+            UnenrollReason::Bounced,
+            "bounce_received",
+            false,
+        ),
         BounceSoft => {
-            let retry_step = signal.bounced_step.filter(|s| facts.state == EnrollmentState::Active && s + 1 == facts.current_step);
-            Decision { action: Action::SoftBounce { retry_step, at: now + SOFT_BOUNCE_RETRY_MS }, event: Some("soft_bounce_received"), hidden: false, rule: "inbound.bounce_soft" }
+            let retry_step = signal
+                .bounced_step
+                .filter(|s| facts.state == EnrollmentState::Active && s + 1 == facts.current_step);
+            Decision {
+                action: Action::SoftBounce {
+                    retry_step,
+                    at: now + SOFT_BOUNCE_RETRY_MS,
+                },
+                event: Some("soft_bounce_received"),
+                hidden: false,
+                rule: "inbound.bounce_soft",
+            }
         }
         DelayNotice => Decision::keep("inbound.delay_notice", None),
-        _ if !about_contact && signal.class != HumanReply => Decision::keep("inbound.unrelated", None),
+        _ if !about_contact && signal.class != HumanReply => {
+            Decision::keep("inbound.unrelated", None)
+        }
         Ooo => ooo(facts, signal, policy, now),
-        LeftCompany => Decision::unenroll("inbound.left_company", UnenrollReason::ContactUnreachable, "auto_reply_received", false),
+        LeftCompany => Decision::unenroll(
+            "inbound.left_company",
+            UnenrollReason::ContactUnreachable,
+            "auto_reply_received",
+            false,
+        ),
         AutoReplyOther => Decision::keep("inbound.auto_reply", Some("auto_reply_received")),
         ReadReceipt => Decision::keep("inbound.read_receipt", None),
         ListMail => Decision::keep("inbound.list_mail", None),
         HumanReply => human(facts, signal, policy),
         Unknown => match (facts.state, facts.pause_reason) {
             (EnrollmentState::Active, _) | (_, Some(PauseReason::OutOfOffice)) => Decision {
-                action: Action::Pause { reason: PauseReason::HeldForReview, until: None },
+                action: Action::Pause {
+                    reason: PauseReason::HeldForReview,
+                    until: None,
+                },
                 event: Some("held_for_review"),
                 hidden: false,
                 rule: "inbound.unclassified",
@@ -146,10 +203,14 @@ fn ooo(facts: &Facts, signal: &Signal, policy: &Policy, now: Millis) -> Decision
     if policy.ooo_policy != OooPolicy::PauseUntilReturn {
         return keep;
     }
-    let pausable = facts.state == EnrollmentState::Active || facts.pause_reason == Some(PauseReason::OutOfOffice);
+    let pausable = facts.state == EnrollmentState::Active
+        || facts.pause_reason == Some(PauseReason::OutOfOffice);
     match signal.return_at {
         Some(back) if back > now && pausable => Decision {
-            action: Action::Pause { reason: PauseReason::OutOfOffice, until: Some(back.min(now + OOO_MAX_PAUSE_MS)) },
+            action: Action::Pause {
+                reason: PauseReason::OutOfOffice,
+                until: Some(back.min(now + OOO_MAX_PAUSE_MS)),
+            },
             ..keep
         },
         _ => keep,
@@ -158,29 +219,90 @@ fn ooo(facts: &Facts, signal: &Signal, policy: &Policy, now: Millis) -> Decision
 
 fn human(facts: &Facts, signal: &Signal, policy: &Policy) -> Decision {
     use UnenrollReason::*;
-    let event = if signal.in_thread { "reply_received" } else { "email_received" };
+    let event = if signal.in_thread {
+        "reply_received"
+    } else {
+        "email_received"
+    };
     match (signal.in_thread, signal.sender) {
         (true, Sender::Contact) => Decision::unenroll("inbound.replied", Replied, event, false),
         (true, Sender::Alias) => Decision::unenroll("inbound.alias", EmailedFromAlias, event, true),
-        (true, _) => Decision::unenroll("inbound.other_address", RepliedFromOtherAddress, event, true),
+        (true, _) => Decision::unenroll(
+            "inbound.other_address",
+            RepliedFromOtherAddress,
+            event,
+            true,
+        ),
         // Mail from before the enrollment (e.g. a mailbox's first sync) is not "while enrolled".
-        (false, _) if signal.received_at < facts.enrolled_at => Decision::keep("inbound.before_enrollment", None),
-        (false, Sender::Contact) => Decision::unenroll("inbound.outside_sequence", EmailedOutsideSequence, event, false),
-        (false, Sender::Alias) => Decision::unenroll("inbound.alias", EmailedFromAlias, event, true),
-        (false, Sender::SameCompany) if policy.unenroll_same_company => {
-            Decision::unenroll("inbound.same_company", SameCompanyReplied, "same_company_email", false)
+        (false, _) if signal.received_at < facts.enrolled_at => {
+            Decision::keep("inbound.before_enrollment", None)
         }
+        (false, Sender::Contact) => Decision::unenroll(
+            "inbound.outside_sequence",
+            EmailedOutsideSequence,
+            event,
+            false,
+        ),
+        (false, Sender::Alias) => {
+            Decision::unenroll("inbound.alias", EmailedFromAlias, event, true)
+        }
+        (false, Sender::SameCompany) if policy.unenroll_same_company => Decision::unenroll(
+            "inbound.same_company",
+            SameCompanyReplied,
+            "same_company_email",
+            false,
+        ),
         (false, _) => Decision::keep("inbound.unrelated", None),
     }
 }
 
 /// Free-mail and consumer domains: sharing one never makes two people colleagues.
 const FREE_MAIL: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "live.com", "msn.com",
-    "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "ymail.com", "rocketmail.com", "icloud.com", "me.com", "mac.com",
-    "aol.com", "proton.me", "protonmail.com", "pm.me", "gmx.com", "gmx.de", "gmx.net", "gmx.at", "gmx.ch", "web.de",
-    "mail.com", "zoho.com", "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "fastmail.com",
-    "hey.com", "tutanota.com", "tuta.io", "orange.fr", "free.fr", "laposte.net", "t-online.de", "libero.it", "naver.com",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "hotmail.fr",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "yahoo.fr",
+    "yahoo.de",
+    "ymail.com",
+    "rocketmail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "gmx.at",
+    "gmx.ch",
+    "web.de",
+    "mail.com",
+    "zoho.com",
+    "yandex.com",
+    "yandex.ru",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "fastmail.com",
+    "hey.com",
+    "tutanota.com",
+    "tuta.io",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "t-online.de",
+    "libero.it",
+    "naver.com",
 ];
 
 /// Whether `domain` is a free-mail provider (any `gmx.*` counts).
@@ -191,7 +313,12 @@ pub fn is_free_mail(domain: &str) -> bool {
 
 /// Two contacts are the same company when they are associated with the same company record, or
 /// share an email domain that is not free mail.
-pub fn same_company(a_domain: &str, a_company: Option<i64>, b_domain: &str, b_company: Option<i64>) -> bool {
+pub fn same_company(
+    a_domain: &str,
+    a_company: Option<i64>,
+    b_domain: &str,
+    b_company: Option<i64>,
+) -> bool {
     if let (Some(a), Some(b)) = (a_company, b_company) {
         if a == b {
             return true;

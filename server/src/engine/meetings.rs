@@ -83,7 +83,9 @@ pub fn decide(meeting: &MeetingFacts, enrollment: &EnrollmentFacts) -> MeetingDe
     if meeting.logged_at < enrollment.enrolled_at {
         return Keep(Kept::LoggedBeforeEnrollment);
     }
-    if meeting.source == MeetingSource::SequenceEmailLink && meeting.link_enrollment == Some(enrollment.id) {
+    if meeting.source == MeetingSource::SequenceEmailLink
+        && meeting.link_enrollment == Some(enrollment.id)
+    {
         return Unenroll;
     }
     if meeting.organizer == enrollment.enrolled_by {
@@ -102,12 +104,29 @@ mod tests {
     const OTHER: UserId = UserId(2);
 
     fn enrollment(live: bool) -> EnrollmentFacts {
-        EnrollmentFacts { id: EnrollmentId(7), enrolled_by: REP, enrolled_at: ENROLLED_AT, live }
+        EnrollmentFacts {
+            id: EnrollmentId(7),
+            enrolled_by: REP,
+            enrolled_at: ENROLLED_AT,
+            live,
+        }
     }
 
-    fn meeting(source: MeetingSource, organizer: UserId, with_contact: bool, logged_at: Millis) -> MeetingFacts {
-        let link_enrollment = (source == MeetingSource::SequenceEmailLink).then_some(EnrollmentId(7));
-        MeetingFacts { source, organizer, with_contact, logged_at, link_enrollment }
+    fn meeting(
+        source: MeetingSource,
+        organizer: UserId,
+        with_contact: bool,
+        logged_at: Millis,
+    ) -> MeetingFacts {
+        let link_enrollment =
+            (source == MeetingSource::SequenceEmailLink).then_some(EnrollmentId(7));
+        MeetingFacts {
+            source,
+            organizer,
+            with_contact,
+            logged_at,
+            link_enrollment,
+        }
     }
 
     fn check(m: MeetingFacts, e: EnrollmentFacts, expected: &str) {
@@ -119,34 +138,69 @@ mod tests {
         use MeetingSource::*;
         let after = ENROLLED_AT + 1;
         // Through a link in the sequence's email: unenrolls even when the link is another user's.
-        check(meeting(SequenceEmailLink, OTHER, true, after), enrollment(true), "unenrolled");
+        check(
+            meeting(SequenceEmailLink, OTHER, true, after),
+            enrollment(true),
+            "unenrolled",
+        );
         // A link from another enrollment's email falls back to the organizer rule.
         let mut other_link = meeting(SequenceEmailLink, OTHER, true, after);
         other_link.link_enrollment = Some(EnrollmentId(99));
         check(other_link, enrollment(true), "organizer_is_not_enroller");
         // Contact record and calendars: only when the organizer enrolled the contact.
         for source in [ContactRecord, GoogleCalendar, OutlookCalendar, MeetingLink] {
-            check(meeting(source, REP, true, after), enrollment(true), "unenrolled");
-            check(meeting(source, OTHER, true, after), enrollment(true), "organizer_is_not_enroller");
+            check(
+                meeting(source, REP, true, after),
+                enrollment(true),
+                "unenrolled",
+            );
+            check(
+                meeting(source, OTHER, true, after),
+                enrollment(true),
+                "organizer_is_not_enroller",
+            );
         }
         // Logged only on the company: never; also on the contact: yes.
-        check(meeting(ContactRecord, REP, false, after), enrollment(true), "not_associated_with_contact");
+        check(
+            meeting(ContactRecord, REP, false, after),
+            enrollment(true),
+            "not_associated_with_contact",
+        );
         // Logged while enrolled counts; logged before the enrollment does not.
-        check(meeting(OutlookCalendar, REP, true, ENROLLED_AT), enrollment(true), "unenrolled");
-        check(meeting(OutlookCalendar, REP, true, ENROLLED_AT - 1), enrollment(true), "logged_before_enrollment");
-        check(meeting(SequenceEmailLink, REP, true, after), enrollment(false), "not_enrolled");
+        check(
+            meeting(OutlookCalendar, REP, true, ENROLLED_AT),
+            enrollment(true),
+            "unenrolled",
+        );
+        check(
+            meeting(OutlookCalendar, REP, true, ENROLLED_AT - 1),
+            enrollment(true),
+            "logged_before_enrollment",
+        );
+        check(
+            meeting(SequenceEmailLink, REP, true, after),
+            enrollment(false),
+            "not_enrolled",
+        );
     }
 
     /// The whole rule table as text: every rule change is a one-line diff for review.
     #[test]
     fn meeting_rule_table() {
-        let mut table = String::from("source               organizer  associated   logged   enrollment -> decision\n");
+        let mut table = String::from(
+            "source               organizer  associated   logged   enrollment -> decision\n",
+        );
         for source in MeetingSource::ALL {
             for (org_name, organizer) in [("enroller", REP), ("other", OTHER)] {
                 for (assoc_name, with_contact) in [("contact", true), ("company", false)] {
-                    for (when, logged_at) in [("during", ENROLLED_AT + 5), ("before", ENROLLED_AT - 5)] {
+                    for (when, logged_at) in
+                        [("during", ENROLLED_AT + 5), ("before", ENROLLED_AT - 5)]
+                    {
                         for (state, live) in [("live", true), ("ended", false)] {
-                            let d = decide(&meeting(*source, organizer, with_contact, logged_at), &enrollment(live));
+                            let d = decide(
+                                &meeting(*source, organizer, with_contact, logged_at),
+                                &enrollment(live),
+                            );
                             table.push_str(&format!(
                                 "{:<20} {org_name:<10} {assoc_name:<12} {when:<8} {state:<10} -> {}\n",
                                 source.as_str(),

@@ -39,16 +39,28 @@ pub fn fit_window(at: Millis, window: &SendWindow) -> Millis {
     let mut local = to_utc(at).with_timezone(&tz);
     for _ in 0..14 {
         let day_ok = !(window.weekdays_only && is_weekend(local.weekday()));
-        let hour = local.time().format("%H").to_string().parse::<u32>().unwrap_or(0);
+        let hour = local
+            .time()
+            .format("%H")
+            .to_string()
+            .parse::<u32>()
+            .unwrap_or(0);
         if day_ok && hour >= start && hour < end {
             return local.with_timezone(&Utc).timestamp_millis();
         }
-        let date = if day_ok && hour < start { local.date_naive() } else { local.date_naive() + Duration::days(1) };
+        let date = if day_ok && hour < start {
+            local.date_naive()
+        } else {
+            local.date_naive() + Duration::days(1)
+        };
         let opening = date.and_time(NaiveTime::from_hms_opt(start, 0, 0).unwrap_or_default());
         local = match tz.from_local_datetime(&opening).earliest() {
             Some(t) => t,
             // A DST gap swallowed the opening hour: an hour later exists.
-            None => match tz.from_local_datetime(&(opening + Duration::hours(1))).earliest() {
+            None => match tz
+                .from_local_datetime(&(opening + Duration::hours(1)))
+                .earliest()
+            {
                 Some(t) => t,
                 None => return at,
             },
@@ -62,7 +74,12 @@ mod tests {
     use super::*;
 
     fn window(tz: &str, start: u32, end: u32, weekdays_only: bool) -> SendWindow {
-        SendWindow { time_zone: tz.parse().unwrap(), start_hour: start, end_hour: end, weekdays_only }
+        SendWindow {
+            time_zone: tz.parse().unwrap(),
+            start_hour: start,
+            end_hour: end,
+            weekdays_only,
+        }
     }
 
     fn ms(s: &str) -> Millis {
@@ -74,7 +91,11 @@ mod tests {
     }
 
     fn check(prev: &str, delay: u32, business: bool, w: &SendWindow, expected: &str) {
-        assert_eq!(show(next_due(ms(prev), delay, business, w)), expected, "{prev} +{delay}d business={business}");
+        assert_eq!(
+            show(next_due(ms(prev), delay, business, w)),
+            expected,
+            "{prev} +{delay}d business={business}"
+        );
     }
 
     #[test]
@@ -83,13 +104,55 @@ mod tests {
         let office = window("UTC", 9, 17, true);
         let berlin = window("Europe/Berlin", 9, 17, true);
         // Friday 2026-11-27 10:00 UTC.
-        check("2026-11-27T10:00:00Z", 1, false, &any, "2026-11-28T10:00:00Z");
-        check("2026-11-27T10:00:00Z", 1, false, &office, "2026-11-30T09:00:00Z");
-        check("2026-11-27T10:00:00Z", 1, true, &office, "2026-11-30T10:00:00Z");
-        check("2026-11-27T10:00:00Z", 3, true, &any, "2026-12-02T10:00:00Z");
-        check("2026-11-27T18:30:00Z", 0, false, &office, "2026-11-30T09:00:00Z");
-        check("2026-11-26T06:00:00Z", 0, false, &office, "2026-11-26T09:00:00Z");
+        check(
+            "2026-11-27T10:00:00Z",
+            1,
+            false,
+            &any,
+            "2026-11-28T10:00:00Z",
+        );
+        check(
+            "2026-11-27T10:00:00Z",
+            1,
+            false,
+            &office,
+            "2026-11-30T09:00:00Z",
+        );
+        check(
+            "2026-11-27T10:00:00Z",
+            1,
+            true,
+            &office,
+            "2026-11-30T10:00:00Z",
+        );
+        check(
+            "2026-11-27T10:00:00Z",
+            3,
+            true,
+            &any,
+            "2026-12-02T10:00:00Z",
+        );
+        check(
+            "2026-11-27T18:30:00Z",
+            0,
+            false,
+            &office,
+            "2026-11-30T09:00:00Z",
+        );
+        check(
+            "2026-11-26T06:00:00Z",
+            0,
+            false,
+            &office,
+            "2026-11-26T09:00:00Z",
+        );
         // 16:30 UTC is 17:30 in Berlin: past the window, so Monday 09:00 Berlin = 08:00 UTC.
-        check("2026-11-27T16:30:00Z", 0, false, &berlin, "2026-11-30T08:00:00Z");
+        check(
+            "2026-11-27T16:30:00Z",
+            0,
+            false,
+            &berlin,
+            "2026-11-30T08:00:00Z",
+        );
     }
 }

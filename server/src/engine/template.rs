@@ -27,11 +27,16 @@ impl<F: Fn(&str) -> Option<String>> Values for F {
 
 /// The `{{ ... }}` tokens in `template` that are not in [`TOKENS`].
 pub fn unknown_tokens(template: &str) -> Vec<String> {
-    tokens(template).filter(|t| !TOKENS.contains(&t.as_str())).collect()
+    tokens(template)
+        .filter(|t| !TOKENS.contains(&t.as_str()))
+        .collect()
 }
 
 fn tokens(template: &str) -> impl Iterator<Item = String> + '_ {
-    template.split("{{").skip(1).filter_map(|rest| rest.split_once("}}").map(|(t, _)| t.trim().to_string()))
+    template
+        .split("{{")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("}}").map(|(t, _)| t.trim().to_string()))
 }
 
 /// Replaces every known token; a token without a value renders as the empty string.
@@ -68,9 +73,15 @@ mod tests {
             "sender.name" => Some("Rep".to_string()),
             _ => None,
         };
-        assert_eq!(render("Hi {{contact.first_name}}, {{ sender.name }} here", &values), "Hi Ana, Rep here");
+        assert_eq!(
+            render("Hi {{contact.first_name}}, {{ sender.name }} here", &values),
+            "Hi Ana, Rep here"
+        );
         assert_eq!(render("Hi {{contact.title}}!", &values), "Hi !");
         assert_eq!(render("broken {{contact", &values), "broken {{contact");
-        assert_eq!(unknown_tokens("{{contact.first_name}} {{contact.shoe_size}}"), vec!["contact.shoe_size"]);
+        assert_eq!(
+            unknown_tokens("{{contact.first_name}} {{contact.shoe_size}}"),
+            vec!["contact.shoe_size"]
+        );
     }
 }

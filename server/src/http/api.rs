@@ -74,7 +74,11 @@ api_routes! {
 
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;
-    ApiError::new(ErrorCode::NotFound, format!("no route for {} {}", req.method(), req.path())).error_response()
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route for {} {}", req.method(), req.path()),
+    )
+    .error_response()
 }
 
 async fn health() -> HttpResponse {
@@ -84,7 +88,11 @@ async fn health() -> HttpResponse {
 async fn me(Authed(c): Authed) -> HttpResponse {
     HttpResponse::Ok().json(MeResponse {
         user: crate::service::views::user_view(&c.user),
-        account: AccountView { id: c.account.id.0, name: c.account.name.clone(), tier: c.account.tier },
+        account: AccountView {
+            id: c.account.id.0,
+            name: c.account.name.clone(),
+            tier: c.account.tier,
+        },
     })
 }
 
@@ -96,7 +104,11 @@ async fn recipients(app: Data, Authed(c): Authed, req: HttpRequest) -> ApiResult
         .into_iter()
         .flat_map(|(k, v)| match k.as_str() {
             "email" => vec![v],
-            "emails" => v.split(',').map(str::to_string).filter(|s| !s.trim().is_empty()).collect(),
+            "emails" => v
+                .split(',')
+                .map(str::to_string)
+                .filter(|s| !s.trim().is_empty())
+                .collect(),
             _ => vec![],
         })
         .collect();
@@ -110,10 +122,17 @@ struct Page {
 }
 
 async fn contacts(app: Data, Authed(c): Authed, q: web::Query<Page>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(app.contacts(&c, q.limit.unwrap_or(200), q.offset.unwrap_or(0)).await?))
+    Ok(HttpResponse::Ok().json(
+        app.contacts(&c, q.limit.unwrap_or(200), q.offset.unwrap_or(0))
+            .await?,
+    ))
 }
 
-async fn create_contact(app: Data, Authed(c): Authed, body: web::Json<ContactRequest>) -> ApiResult<HttpResponse> {
+async fn create_contact(
+    app: Data,
+    Authed(c): Authed,
+    body: web::Json<ContactRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(app.create_contact(&c, &body).await?))
 }
 
@@ -121,16 +140,29 @@ async fn contact(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult<
     Ok(HttpResponse::Ok().json(app.contact(&c, ContactId(*id)).await?))
 }
 
-async fn update_contact(app: Data, Authed(c): Authed, id: web::Path<i64>, body: web::Json<ContactRequest>) -> ApiResult<HttpResponse> {
+async fn update_contact(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+    body: web::Json<ContactRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(app.update_contact(&c, ContactId(*id), &body).await?))
 }
 
-async fn delete_contact(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+async fn delete_contact(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     app.delete_contact(&c, ContactId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn contact_record(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+async fn contact_record(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(app.contact_record(&c, ContactId(*id)).await?))
 }
 
@@ -138,7 +170,11 @@ async fn companies(app: Data, Authed(c): Authed) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(app.companies(&c).await?))
 }
 
-async fn create_company(app: Data, Authed(c): Authed, body: web::Json<CompanyRequest>) -> ApiResult<HttpResponse> {
+async fn create_company(
+    app: Data,
+    Authed(c): Authed,
+    body: web::Json<CompanyRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(app.create_company(&c, &body).await?))
 }
 
@@ -146,7 +182,12 @@ async fn company(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult<
     Ok(HttpResponse::Ok().json(app.company(&c, CompanyId(*id)).await?))
 }
 
-async fn update_company(app: Data, Authed(c): Authed, id: web::Path<i64>, body: web::Json<CompanyRequest>) -> ApiResult<HttpResponse> {
+async fn update_company(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+    body: web::Json<CompanyRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(app.update_company(&c, CompanyId(*id), &body).await?))
 }
 
@@ -154,7 +195,11 @@ async fn sequences(app: Data, Authed(c): Authed) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(app.sequences(&c).await?))
 }
 
-async fn create_sequence(app: Data, Authed(c): Authed, body: web::Json<SequenceRequest>) -> ApiResult<HttpResponse> {
+async fn create_sequence(
+    app: Data,
+    Authed(c): Authed,
+    body: web::Json<SequenceRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(app.create_sequence(&c, &body).await?))
 }
 
@@ -162,16 +207,30 @@ async fn sequence(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult
     Ok(HttpResponse::Ok().json(app.sequence(&c, SequenceId(*id)).await?))
 }
 
-async fn update_sequence(app: Data, Authed(c): Authed, id: web::Path<i64>, body: web::Json<SequenceRequest>) -> ApiResult<HttpResponse> {
+async fn update_sequence(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+    body: web::Json<SequenceRequest>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(app.update_sequence(&c, SequenceId(*id), &body).await?))
 }
 
-async fn delete_sequence(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+async fn delete_sequence(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     app.delete_sequence(&c, SequenceId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn enroll(app: Data, Authed(c): Authed, id: web::Path<i64>, body: web::Json<EnrollRequest>) -> ApiResult<HttpResponse> {
+async fn enroll(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+    body: web::Json<EnrollRequest>,
+) -> ApiResult<HttpResponse> {
     let ids: Vec<ContactId> = body.contact_ids.iter().copied().map(ContactId).collect();
     Ok(HttpResponse::Ok().json(app.enroll(&c, SequenceId(*id), &ids).await?))
 }
@@ -181,11 +240,19 @@ struct StateFilter {
     state: Option<String>,
 }
 
-async fn sequence_enrollments(app: Data, Authed(c): Authed, id: web::Path<i64>, q: web::Query<StateFilter>) -> ApiResult<HttpResponse> {
-    let state = match q.state.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(EnrollmentState::parse(s).ok_or_else(|| ApiError::new(ErrorCode::BadRequest, format!("unknown state '{s}'")))?),
-    };
+async fn sequence_enrollments(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+    q: web::Query<StateFilter>,
+) -> ApiResult<HttpResponse> {
+    let state =
+        match q.state.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(EnrollmentState::parse(s).ok_or_else(|| {
+                ApiError::new(ErrorCode::BadRequest, format!("unknown state '{s}'"))
+            })?),
+        };
     Ok(HttpResponse::Ok().json(app.sequence_enrollments(&c, SequenceId(*id), state).await?))
 }
 
@@ -198,7 +265,11 @@ async fn performance(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiRes
 }
 
 async fn enrollment(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let row = app.store.enrollment(c.account.id, EnrollmentId(*id)).await.map_err(crate::service::ServiceError::from)?;
+    let row = app
+        .store
+        .enrollment(c.account.id, EnrollmentId(*id))
+        .await
+        .map_err(crate::service::ServiceError::from)?;
     let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "enrollment not found"))?;
     Ok(HttpResponse::Ok().json(crate::service::views::enrollment_view(&row)))
 }
@@ -208,22 +279,45 @@ fn optional_json<T: Default + serde::de::DeserializeOwned>(body: &web::Bytes) ->
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
 }
 
-async fn unenroll(app: Data, Authed(c): Authed, id: web::Path<i64>, body: web::Bytes) -> ApiResult<HttpResponse> {
+async fn unenroll(
+    app: Data,
+    Authed(c): Authed,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let req: UnenrollRequest = optional_json(&body)?;
     let surface = req.surface.unwrap_or(UnenrollSurface::Api);
     Ok(HttpResponse::Ok().json(app.unenroll_one(&c, EnrollmentId(*id), surface).await?))
 }
 
-async fn bulk_unenroll(app: Data, Authed(c): Authed, body: web::Json<BulkUnenrollRequest>) -> ApiResult<HttpResponse> {
-    let ids: Vec<EnrollmentId> = body.enrollment_ids.iter().copied().map(EnrollmentId).collect();
+async fn bulk_unenroll(
+    app: Data,
+    Authed(c): Authed,
+    body: web::Json<BulkUnenrollRequest>,
+) -> ApiResult<HttpResponse> {
+    let ids: Vec<EnrollmentId> = body
+        .enrollment_ids
+        .iter()
+        .copied()
+        .map(EnrollmentId)
+        .collect();
     let surface = body.surface.unwrap_or(UnenrollSurface::Bulk);
     Ok(HttpResponse::Ok().json(app.unenroll_many(&c, &ids, surface).await?))
 }
 
-async fn unenroll_by_email(app: Data, Authed(c): Authed, body: web::Json<UnenrollByEmailRequest>) -> ApiResult<HttpResponse> {
+async fn unenroll_by_email(
+    app: Data,
+    Authed(c): Authed,
+    body: web::Json<UnenrollByEmailRequest>,
+) -> ApiResult<HttpResponse> {
     let surface = body.surface.unwrap_or(UnenrollSurface::Api);
     Ok(HttpResponse::Ok().json(app.unenroll_by_email(&c, &body.email, surface).await?))
 }

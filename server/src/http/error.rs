@@ -15,7 +15,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into() }
+        ApiError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -31,24 +34,35 @@ impl From<ServiceError> for ApiError {
         if body.code == ErrorCode::Internal {
             tracing::error!(error = %e, "internal error");
         }
-        ApiError { code: body.code, message: body.message }
+        ApiError {
+            code: body.code,
+            message: body.message,
+        }
     }
 }
 
 pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
-        BadRequest | InvalidJson | InvalidEmail | ValidationFailed | SequenceHasNoSteps => StatusCode::BAD_REQUEST,
+        BadRequest | InvalidJson | InvalidEmail | ValidationFailed | SequenceHasNoSteps => {
+            StatusCode::BAD_REQUEST
+        }
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        Unauthorized | InvalidToken | TokenExpired | InvalidSignature | StaleTimestamp => StatusCode::UNAUTHORIZED,
-        InvalidAlgorithm | UnknownKey | InvalidIssuer | InvalidAudience | MissingScope | TokenNotYetValid | UntrustedTenant | EmailNotVerified => {
+        Unauthorized | InvalidToken | TokenExpired | InvalidSignature | StaleTimestamp => {
             StatusCode::UNAUTHORIZED
         }
+        InvalidAlgorithm | UnknownKey | InvalidIssuer | InvalidAudience | MissingScope
+        | TokenNotYetValid | UntrustedTenant | EmailNotVerified => StatusCode::UNAUTHORIZED,
         Forbidden | RequiresSeat | RequiresEnterprise | RequiresAdmin => StatusCode::FORBIDDEN,
-        ContactAlreadyEnrolled | ContactUnsubscribed | ContactBounced | EnrollmentNotActive | SequenceDeleted | Conflict => StatusCode::CONFLICT,
+        ContactAlreadyEnrolled
+        | ContactUnsubscribed
+        | ContactBounced
+        | EnrollmentNotActive
+        | SequenceDeleted
+        | Conflict => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Internal | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -60,7 +74,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(ErrorBody { code: self.code, message: self.message.clone() })
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            code: self.code,
+            message: self.message.clone(),
+        })
     }
 }
 

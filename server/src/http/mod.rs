@@ -35,11 +35,22 @@ pub struct StaticDir(pub Option<PathBuf>);
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::new(ErrorCode::PayloadTooLarge, format!("the JSON body is larger than {JSON_LIMIT} bytes"))
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the JSON body is larger than {JSON_LIMIT} bytes"),
+            )
         }
-        JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"),
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(ErrorCode::ValidationFailed, format!("invalid field: {e}")),
-        _ => ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {err}")),
+        JsonPayloadError::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as application/json",
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::new(ErrorCode::ValidationFailed, format!("invalid field: {e}"))
+        }
+        _ => ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {err}"),
+        ),
     };
     api.into()
 }
@@ -49,17 +60,29 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(ErrorCode::BadRequest, format!("invalid query string: {err}")).into()
+    ApiError::new(
+        ErrorCode::BadRequest,
+        format!("invalid query string: {err}"),
+    )
+    .into()
 }
 
 /// Registers every route; used by the server and by in-process tests.
 pub fn configure(cfg: &mut web::ServiceConfig, app: App, static_dir: StaticDir) {
     cfg.app_data(web::Data::new(app))
         .app_data(web::Data::new(static_dir))
-        .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(JSON_LIMIT)
+                .error_handler(json_error),
+        )
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
-        .service(web::scope("/api/v1").configure(api::routes).default_service(web::to(api::not_found)))
+        .service(
+            web::scope("/api/v1")
+                .configure(api::routes)
+                .default_service(web::to(api::not_found)),
+        )
         .configure(public::routes)
         .configure(pages::routes)
         .configure(manifests::routes)

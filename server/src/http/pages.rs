@@ -6,8 +6,12 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use super::StaticDir;
 
 /// Outlook on the web origins allowed to frame the add-in pages.
-pub const OUTLOOK_ORIGINS: &[&str] =
-    &["https://outlook.office.com", "https://outlook.office365.com", "https://outlook.cloud.microsoft", "https://outlook.live.com"];
+pub const OUTLOOK_ORIGINS: &[&str] = &[
+    "https://outlook.office.com",
+    "https://outlook.office365.com",
+    "https://outlook.cloud.microsoft",
+    "https://outlook.live.com",
+];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(root))
@@ -19,7 +23,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn root() -> HttpResponse {
-    HttpResponse::Found().insert_header((header::LOCATION, "/app/")).finish()
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, "/app/"))
+        .finish()
 }
 
 fn csp(frame_ancestors: &str) -> String {
@@ -41,7 +47,11 @@ async fn index_with(dir: &StaticDir, frame_ancestors: &str, head: &str) -> HttpR
          <p>The frontend is not built. Run <code>cargo xtask run</code>, which builds it with Trunk.</p></body></html>"
             .to_string()
     });
-    let html = if head.is_empty() { html } else { html.replacen("</head>", &format!("{head}</head>"), 1) };
+    let html = if head.is_empty() {
+        html
+    } else {
+        html.replacen("</head>", &format!("{head}</head>"), 1)
+    };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CONTENT_SECURITY_POLICY, csp(frame_ancestors)))
@@ -59,12 +69,27 @@ pub const OFFICE_JS: &str = "https://appsforoffice.microsoft.com/lib/1/hosted/of
 async fn addin_page(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse {
     // Outlook opens `/addin/?host=outlook` (see manifests/): load Office.js before the bundle.
     let outlook = req.query_string().split('&').any(|p| p == "host=outlook");
-    let head = if outlook { format!("<script src=\"{OFFICE_JS}\"></script>\n") } else { String::new() };
-    index_with(&dir, &format!("'self' {}", OUTLOOK_ORIGINS.join(" ")), &head).await
+    let head = if outlook {
+        format!("<script src=\"{OFFICE_JS}\"></script>\n")
+    } else {
+        String::new()
+    };
+    index_with(
+        &dir,
+        &format!("'self' {}", OUTLOOK_ORIGINS.join(" ")),
+        &head,
+    )
+    .await
 }
 
-async fn static_file(req: HttpRequest, dir: web::Data<StaticDir>, file: web::Path<String>) -> actix_web::Result<HttpResponse> {
-    let Some(root) = &dir.0 else { return Ok(HttpResponse::NotFound().body("frontend not built")) };
+async fn static_file(
+    req: HttpRequest,
+    dir: web::Data<StaticDir>,
+    file: web::Path<String>,
+) -> actix_web::Result<HttpResponse> {
+    let Some(root) = &dir.0 else {
+        return Ok(HttpResponse::NotFound().body("frontend not built"));
+    };
     if file.split('/').any(|p| p == ".." || p.starts_with('.')) {
         return Ok(HttpResponse::NotFound().finish());
     }
@@ -75,5 +100,7 @@ async fn static_file(req: HttpRequest, dir: web::Data<StaticDir>, file: web::Pat
 }
 
 pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("not found")
+    HttpResponse::NotFound()
+        .content_type("text/plain; charset=utf-8")
+        .body("not found")
 }

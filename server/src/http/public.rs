@@ -20,7 +20,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub const PUBLIC_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
@@ -72,14 +76,29 @@ async fn unsubscribe_page(app: web::Data<App>, token: web::Path<String>) -> Http
 /// The page's button and RFC 8058 one-click clients both POST here; the body is not needed.
 async fn unsubscribe(app: web::Data<App>, token: web::Path<String>) -> HttpResponse {
     match app.unsubscribe(&token).await {
-        Ok(UnsubscribeOutcome::Unsubscribed { email }) => page(StatusCode::OK, "You are unsubscribed", &format!("<p>{} will not receive these sales emails any more.</p>", escape(&email))),
-        Ok(UnsubscribeOutcome::AlreadyUnsubscribed { email }) => page(StatusCode::OK, "You are unsubscribed", &format!("<p>{} was already unsubscribed.</p>", escape(&email))),
+        Ok(UnsubscribeOutcome::Unsubscribed { email }) => page(
+            StatusCode::OK,
+            "You are unsubscribed",
+            &format!(
+                "<p>{} will not receive these sales emails any more.</p>",
+                escape(&email)
+            ),
+        ),
+        Ok(UnsubscribeOutcome::AlreadyUnsubscribed { email }) => page(
+            StatusCode::OK,
+            "You are unsubscribed",
+            &format!("<p>{} was already unsubscribed.</p>", escape(&email)),
+        ),
         Err(e) => error_page(e, "unsubscribe"),
     }
 }
 
 fn local(ms: i64, tz: chrono_tz::Tz, fmt: &str) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().with_timezone(&tz).format(fmt).to_string()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .format(fmt)
+        .to_string()
 }
 
 async fn booking_page(app: web::Data<App>, token: web::Path<String>) -> HttpResponse {
@@ -88,7 +107,11 @@ async fn booking_page(app: web::Data<App>, token: web::Path<String>) -> HttpResp
         Err(e) => return error_page(e, "meeting"),
     };
     if p.slots.is_empty() {
-        return page(StatusCode::OK, &format!("Meet {}", p.organizer_name), "<p>No free times in the next two weeks. Please reply to the email instead.</p>");
+        return page(
+            StatusCode::OK,
+            &format!("Meet {}", p.organizer_name),
+            "<p>No free times in the next two weeks. Please reply to the email instead.</p>",
+        );
     }
     let mut list = String::new();
     let mut day = String::new();
@@ -99,7 +122,10 @@ async fn booking_page(app: web::Data<App>, token: web::Path<String>) -> HttpResp
             day = d;
         }
         let checked = if i == 0 { " checked" } else { "" };
-        list.push_str(&format!("<label><input type=radio name=slot value={s}{checked}> {}</label>", local(*s, p.time_zone, "%H:%M")));
+        list.push_str(&format!(
+            "<label><input type=radio name=slot value={s}{checked}> {}</label>",
+            local(*s, p.time_zone, "%H:%M")
+        ));
     }
     let body = format!(
         "<p>{} minutes, times in {}.</p><form method=post action=\"/book/{}\"><fieldset>{list}</fieldset>\
@@ -119,13 +145,22 @@ struct BookForm {
 
 async fn book(app: web::Data<App>, token: web::Path<String>, body: web::Bytes) -> HttpResponse {
     let Ok(form) = serde_urlencoded::from_bytes::<BookForm>(&body) else {
-        return page(StatusCode::BAD_REQUEST, "Please check your details", "<p>Pick a time and give your email address.</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Please check your details",
+            "<p>Pick a time and give your email address.</p>",
+        );
     };
     match app.book(&token, form.slot, &form.email).await {
         Ok(b) => page(
             StatusCode::OK,
             "You are booked",
-            &format!("<p>Meeting with {} on {} ({}).</p>", escape(&b.organizer_name), escape(&local(b.starts_at, b.time_zone, "%A %e %B at %H:%M")), escape(b.time_zone.name())),
+            &format!(
+                "<p>Meeting with {} on {} ({}).</p>",
+                escape(&b.organizer_name),
+                escape(&local(b.starts_at, b.time_zone, "%A %e %B at %H:%M")),
+                escape(b.time_zone.name())
+            ),
         ),
         Err(e) => error_page(e, "booking"),
     }

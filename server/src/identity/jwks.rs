@@ -26,14 +26,24 @@ pub struct JwksCache {
 
 impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwksCache").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("JwksCache")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
 impl JwksCache {
     pub fn new(url: String, cooldown_ms: Millis) -> JwksCache {
-        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default();
-        JwksCache { url, cooldown_ms, http, state: Mutex::new(State::default()) }
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        JwksCache {
+            url,
+            cooldown_ms,
+            http,
+            state: Mutex::new(State::default()),
+        }
     }
 
     /// The RSA key with this `kid`, fetching the set when it is unknown and the cooldown allows.
@@ -47,15 +57,32 @@ impl JwksCache {
         }
         state.fetched_at = Some(now);
         state.keys = self.fetch().await?;
-        state.keys.get(kid).cloned().ok_or(IdentityError::UnknownKey)
+        state
+            .keys
+            .get(kid)
+            .cloned()
+            .ok_or(IdentityError::UnknownKey)
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, IdentityError> {
         let unavailable = |e: reqwest::Error| IdentityError::KeysUnavailable(e.to_string());
-        let set: JwkSet = self.http.get(&self.url).send().await.map_err(unavailable)?.error_for_status().map_err(unavailable)?.json().await.map_err(unavailable)?;
+        let set: JwkSet = self
+            .http
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(unavailable)?
+            .error_for_status()
+            .map_err(unavailable)?
+            .json()
+            .await
+            .map_err(unavailable)?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
-            let (Some(kid), AlgorithmParameters::RSA(rsa)) = (&jwk.common.key_id, &jwk.algorithm) else { continue };
+            let (Some(kid), AlgorithmParameters::RSA(rsa)) = (&jwk.common.key_id, &jwk.algorithm)
+            else {
+                continue;
+            };
             if let Ok(key) = DecodingKey::from_rsa_components(&rsa.n, &rsa.e) {
                 keys.insert(kid.clone(), key);
             }

@@ -18,12 +18,20 @@ pub fn header(token: &str) -> Result<(String, Option<String>), IdentityError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(first.trim_end_matches('='))
         .map_err(|_| IdentityError::Malformed("the header is not base64url".into()))?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| IdentityError::Malformed("the header is not JSON".into()))?;
-    let alg = v.get("alg").and_then(|a| a.as_str()).unwrap_or("none").to_string();
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|_| IdentityError::Malformed("the header is not JSON".into()))?;
+    let alg = v
+        .get("alg")
+        .and_then(|a| a.as_str())
+        .unwrap_or("none")
+        .to_string();
     if alg != "RS256" {
         return Err(IdentityError::Algorithm(alg));
     }
-    Ok((alg, v.get("kid").and_then(|k| k.as_str()).map(str::to_string)))
+    Ok((
+        alg,
+        v.get("kid").and_then(|k| k.as_str()).map(str::to_string),
+    ))
 }
 
 /// Checks the RS256 signature with `key` and returns the raw claims.
@@ -33,11 +41,15 @@ fn signed_claims(token: &str, key: &DecodingKey) -> Result<serde_json::Value, Id
     v.validate_nbf = false;
     v.validate_aud = false;
     v.required_spec_claims.clear();
-    decode::<serde_json::Value>(token, key, &v).map(|d| d.claims).map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::InvalidSignature => IdentityError::Signature,
-        jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => IdentityError::Algorithm("a non-RS256 algorithm".into()),
-        _ => IdentityError::Malformed(e.to_string()),
-    })
+    decode::<serde_json::Value>(token, key, &v)
+        .map(|d| d.claims)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => IdentityError::Signature,
+            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                IdentityError::Algorithm("a non-RS256 algorithm".into())
+            }
+            _ => IdentityError::Malformed(e.to_string()),
+        })
 }
 
 fn typed<T: serde::de::DeserializeOwned>(claims: serde_json::Value) -> Result<T, IdentityError> {
@@ -82,8 +94,16 @@ pub struct MicrosoftIdentity {
 }
 
 /// Checks a Microsoft v2.0 access token whose key (by `kid`) is `key`.
-pub fn microsoft(token: &str, key: &DecodingKey, cfg: &IdentityConfig, now: Millis) -> Result<MicrosoftIdentity, IdentityError> {
-    let client_id = cfg.ms_client_id.as_deref().ok_or(IdentityError::NotConfigured)?;
+pub fn microsoft(
+    token: &str,
+    key: &DecodingKey,
+    cfg: &IdentityConfig,
+    now: Millis,
+) -> Result<MicrosoftIdentity, IdentityError> {
+    let client_id = cfg
+        .ms_client_id
+        .as_deref()
+        .ok_or(IdentityError::NotConfigured)?;
     let c: MsClaims = typed(signed_claims(token, key)?)?;
     check_times(c.exp, c.nbf, now)?;
     let expected_iss = format!("https://login.microsoftonline.com/{}/v2.0", c.tid);
@@ -93,10 +113,20 @@ pub fn microsoft(token: &str, key: &DecodingKey, cfg: &IdentityConfig, now: Mill
     if c.aud != client_id && c.aud != format!("api://{client_id}") {
         return Err(IdentityError::Audience(c.aud));
     }
-    if !c.scp.as_deref().unwrap_or("").split_whitespace().any(|s| s == cfg.ms_scope) {
+    if !c
+        .scp
+        .as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .any(|s| s == cfg.ms_scope)
+    {
         return Err(IdentityError::Scope(cfg.ms_scope.clone()));
     }
-    Ok(MicrosoftIdentity { tid: c.tid, oid: c.oid, email: c.email.or(c.preferred_username) })
+    Ok(MicrosoftIdentity {
+        tid: c.tid,
+        oid: c.oid,
+        email: c.email.or(c.preferred_username),
+    })
 }
 
 #[derive(Deserialize)]
@@ -125,8 +155,16 @@ pub struct GoogleIdentity {
 }
 
 /// Checks a Google ID token whose key (by `kid`) is `key`.
-pub fn google(token: &str, key: &DecodingKey, cfg: &IdentityConfig, now: Millis) -> Result<GoogleIdentity, IdentityError> {
-    let client_id = cfg.google_client_id.as_deref().ok_or(IdentityError::NotConfigured)?;
+pub fn google(
+    token: &str,
+    key: &DecodingKey,
+    cfg: &IdentityConfig,
+    now: Millis,
+) -> Result<GoogleIdentity, IdentityError> {
+    let client_id = cfg
+        .google_client_id
+        .as_deref()
+        .ok_or(IdentityError::NotConfigured)?;
     let c: GoogleClaims = typed(signed_claims(token, key)?)?;
     check_times(c.exp, c.nbf, now)?;
     // Google documents both spellings of its issuer.
@@ -136,7 +174,15 @@ pub fn google(token: &str, key: &DecodingKey, cfg: &IdentityConfig, now: Millis)
     if c.aud != client_id {
         return Err(IdentityError::Audience(c.aud));
     }
-    let verified = matches!(&c.email_verified, Some(serde_json::Value::Bool(true))) || matches!(&c.email_verified, Some(serde_json::Value::String(s)) if s == "true");
-    let email = c.email.filter(|_| verified).ok_or(IdentityError::EmailNotVerified)?;
-    Ok(GoogleIdentity { sub: c.sub, email, hd: c.hd })
+    let verified = matches!(&c.email_verified, Some(serde_json::Value::Bool(true)))
+        || matches!(&c.email_verified, Some(serde_json::Value::String(s)) if s == "true");
+    let email = c
+        .email
+        .filter(|_| verified)
+        .ok_or(IdentityError::EmailNotVerified)?;
+    Ok(GoogleIdentity {
+        sub: c.sub,
+        email,
+        hd: c.hd,
+    })
 }

@@ -61,26 +61,49 @@ type Sess = Session<Box<dyn Stream>>;
 
 async fn connect(s: &ImapSettings) -> Result<Sess, ImapError> {
     let addr = format!("{}:{}", s.host, s.port);
-    let tcp = TcpStream::connect(&addr).await.map_err(|e| ImapError::Connect(addr.clone(), e))?;
+    let tcp = TcpStream::connect(&addr)
+        .await
+        .map_err(|e| ImapError::Connect(addr.clone(), e))?;
     let stream: Box<dyn Stream> = if s.tls {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| ImapError::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let name = rustls::pki_types::ServerName::try_from(s.host.clone()).map_err(|e| ImapError::Tls(e.to_string()))?;
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| ImapError::Tls(e.to_string()))?;
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ImapError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(s.host.clone())
+            .map_err(|e| ImapError::Tls(e.to_string()))?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| ImapError::Tls(e.to_string()))?;
         Box::new(tls)
     } else {
         Box::new(tcp)
     };
     let mut client = Client::new(stream);
-    client.read_response().await.map_err(|e| ImapError::Connect(addr, e))?;
+    client
+        .read_response()
+        .await
+        .map_err(|e| ImapError::Connect(addr, e))?;
     match (&s.oauth_token, &s.password) {
-        (Some(token), _) => client.authenticate("XOAUTH2", XOAuth2 { user: &s.username, token }).await.map_err(|(e, _)| ImapError::Auth(e.to_string())),
-        (None, Some(pw)) => client.login(&s.username, pw).await.map_err(|(e, _)| ImapError::Auth(e.to_string())),
+        (Some(token), _) => client
+            .authenticate(
+                "XOAUTH2",
+                XOAuth2 {
+                    user: &s.username,
+                    token,
+                },
+            )
+            .await
+            .map_err(|(e, _)| ImapError::Auth(e.to_string())),
+        (None, Some(pw)) => client
+            .login(&s.username, pw)
+            .await
+            .map_err(|(e, _)| ImapError::Auth(e.to_string())),
         (None, None) => Err(ImapError::Auth("no password or token".into())),
     }
 }
@@ -103,7 +126,12 @@ impl App {
         report
     }
 
-    async fn sync_folders(&self, session: &mut Sess, mailbox: &Mailbox, settings: &ImapSettings) -> Result<SyncReport, ImapError> {
+    async fn sync_folders(
+        &self,
+        session: &mut Sess,
+        mailbox: &Mailbox,
+        settings: &ImapSettings,
+    ) -> Result<SyncReport, ImapError> {
         let mut report = SyncReport::default();
         for folder in folders(settings) {
             let r = self.sync_folder(session, mailbox, &folder).await?;
@@ -113,7 +141,12 @@ impl App {
         Ok(report)
     }
 
-    async fn sync_folder(&self, session: &mut Sess, mailbox: &Mailbox, folder: &str) -> Result<SyncReport, ImapError> {
+    async fn sync_folder(
+        &self,
+        session: &mut Sess,
+        mailbox: &Mailbox,
+        folder: &str,
+    ) -> Result<SyncReport, ImapError> {
         let mut report = SyncReport::default();
         let selected = session.select(folder).await?;
         let validity = selected.uid_validity.unwrap_or(0);
@@ -121,7 +154,9 @@ impl App {
             None => {
                 // First sight of the folder: new mail starts after what is there now.
                 let start = selected.uid_next.unwrap_or(1).saturating_sub(1);
-                self.store.set_imap_folder_state(mailbox.id, folder, validity, start, self.now()).await?;
+                self.store
+                    .set_imap_folder_state(mailbox.id, folder, validity, start, self.now())
+                    .await?;
                 return Ok(report);
             }
             Some((v, last)) if v == validity => last,
@@ -129,16 +164,26 @@ impl App {
             Some(_) => 0,
         };
         let mut max = last;
-        let fetched: Vec<_> = session.uid_fetch(format!("{}:*", last + 1), "(UID BODY.PEEK[])").await?.try_collect().await?;
+        let fetched: Vec<_> = session
+            .uid_fetch(format!("{}:*", last + 1), "(UID BODY.PEEK[])")
+            .await?
+            .try_collect()
+            .await?;
         for f in &fetched {
-            let Some(uid) = f.uid.filter(|u| *u > last) else { continue };
+            let Some(uid) = f.uid.filter(|u| *u > last) else {
+                continue;
+            };
             let Some(body) = f.body() else { continue };
-            let out = self.handle_inbound(mailbox.account_id, Some(mailbox.id), body).await?;
+            let out = self
+                .handle_inbound(mailbox.account_id, Some(mailbox.id), body)
+                .await?;
             report.fetched += 1;
             report.duplicates += u32::from(out.duplicate);
             max = max.max(uid);
         }
-        self.store.set_imap_folder_state(mailbox.id, folder, validity, max, self.now()).await?;
+        self.store
+            .set_imap_folder_state(mailbox.id, folder, validity, max, self.now())
+            .await?;
         Ok(report)
     }
 

@@ -56,13 +56,22 @@ pub struct PlainSmtp {
 }
 
 impl PlainSmtp {
-    async fn connect(&self) -> Result<lettre::transport::smtp::client::AsyncSmtpConnection, MailError> {
-        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|e| MailError::Smtp(e.to_string()))?;
-        stream.set_nodelay(true).map_err(|e| MailError::Smtp(e.to_string()))?;
-        let hello = lettre::transport::smtp::extension::ClientId::default();
-        lettre::transport::smtp::client::AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
+    async fn connect(
+        &self,
+    ) -> Result<lettre::transport::smtp::client::AsyncSmtpConnection, MailError> {
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
             .await
-            .map_err(|e| MailError::Smtp(e.to_string()))
+            .map_err(|e| MailError::Smtp(e.to_string()))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| MailError::Smtp(e.to_string()))?;
+        let hello = lettre::transport::smtp::extension::ClientId::default();
+        lettre::transport::smtp::client::AsyncSmtpConnection::connect_with_transport(
+            Box::new(stream),
+            &hello,
+        )
+        .await
+        .map_err(|e| MailError::Smtp(e.to_string()))
     }
 
     async fn send(&self, message: &Message) -> Result<(), MailError> {
@@ -101,21 +110,36 @@ impl Mailer {
     pub fn from_url(url: &str) -> Result<Mailer, MailError> {
         if let Some(rest) = url.strip_prefix("smtp://") {
             let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "25"));
-            let port = port.trim_end_matches('/').parse().map_err(|_| MailError::Build(format!("bad port in {url}")))?;
-            return Ok(Mailer::Plain(PlainSmtp { host: host.to_string(), port, idle: tokio::sync::Mutex::new(Vec::new()) }));
+            let port = port
+                .trim_end_matches('/')
+                .parse()
+                .map_err(|_| MailError::Build(format!("bad port in {url}")))?;
+            return Ok(Mailer::Plain(PlainSmtp {
+                host: host.to_string(),
+                port,
+                idle: tokio::sync::Mutex::new(Vec::new()),
+            }));
         }
         if url.starts_with("smtps://") || url.starts_with("smtp+starttls://") {
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| MailError::Build(e.to_string()))?.build();
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|e| MailError::Build(e.to_string()))?
+                .build();
             return Ok(Mailer::Smtp(transport));
         }
-        Ok(Mailer::Outbox(PathBuf::from(url.strip_prefix("outbox:").unwrap_or(url))))
+        Ok(Mailer::Outbox(PathBuf::from(
+            url.strip_prefix("outbox:").unwrap_or(url),
+        )))
     }
 
     pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
         let message = build(email)?;
         match self {
             Mailer::Plain(p) => p.send(&message).await,
-            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| MailError::Smtp(e.to_string())),
+            Mailer::Smtp(t) => t
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Smtp(e.to_string())),
             Mailer::Outbox(dir) => {
                 tokio::fs::create_dir_all(dir).await?;
                 let name = email.message_id.replace(['/', '\\', '<', '>'], "_");
@@ -127,8 +151,17 @@ impl Mailer {
 }
 
 fn mailbox(name: &str, email: &str) -> Result<Mailbox, MailError> {
-    let addr = email.parse().map_err(|_| MailError::Address(email.to_string()))?;
-    Ok(Mailbox::new(if name.is_empty() { None } else { Some(name.to_string()) }, addr))
+    let addr = email
+        .parse()
+        .map_err(|_| MailError::Address(email.to_string()))?;
+    Ok(Mailbox::new(
+        if name.is_empty() {
+            None
+        } else {
+            Some(name.to_string())
+        },
+        addr,
+    ))
 }
 
 /// Builds the RFC 5322 message, threading follow-ups with In-Reply-To/References.
@@ -142,13 +175,23 @@ pub fn build(email: &OutgoingEmail) -> Result<Message, MailError> {
         b = b.in_reply_to(format!("<{parent}>"));
     }
     if !email.references.is_empty() {
-        b = b.references(email.references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
+        b = b.references(
+            email
+                .references
+                .iter()
+                .map(|r| format!("<{r}>"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
     }
     for (name, value) in &email.headers {
         b = b.raw_header(lettre::message::header::HeaderValue::new(
-            lettre::message::header::HeaderName::new_from_ascii(name.clone()).map_err(|e| MailError::Build(e.to_string()))?,
+            lettre::message::header::HeaderName::new_from_ascii(name.clone())
+                .map_err(|e| MailError::Build(e.to_string()))?,
             value.clone(),
         ));
     }
-    b.header(ContentType::TEXT_PLAIN).body(email.body.clone()).map_err(|e| MailError::Build(e.to_string()))
+    b.header(ContentType::TEXT_PLAIN)
+        .body(email.body.clone())
+        .map_err(|e| MailError::Build(e.to_string()))
 }

@@ -1,6 +1,8 @@
 //! Companies, contacts and the contact record.
 
-use shared::{CompanyRequest, CompanyView, ContactRecordView, ContactRequest, ContactView, UnenrollReason};
+use shared::{
+    CompanyRequest, CompanyView, ContactRecordView, ContactRequest, ContactView, UnenrollReason,
+};
 
 use super::views::*;
 use super::*;
@@ -12,7 +14,9 @@ fn clean_domains(domains: &[String]) -> Result<Vec<String>> {
     for d in domains {
         let d = d.trim().trim_start_matches('@').to_lowercase();
         if d.is_empty() || !d.contains('.') || d.contains(char::is_whitespace) || d.contains('@') {
-            return Err(ServiceError::Validation(format!("'{d}' is not a valid domain")));
+            return Err(ServiceError::Validation(format!(
+                "'{d}' is not a valid domain"
+            )));
         }
         if !out.contains(&d) {
             out.push(d);
@@ -22,17 +26,33 @@ fn clean_domains(domains: &[String]) -> Result<Vec<String>> {
 }
 
 impl App {
-    pub async fn create_company(&self, caller: &Caller, req: &CompanyRequest) -> Result<CompanyView> {
+    pub async fn create_company(
+        &self,
+        caller: &Caller,
+        req: &CompanyRequest,
+    ) -> Result<CompanyView> {
         if req.name.trim().is_empty() {
             return Err(ServiceError::Validation("the company name is empty".into()));
         }
         let domains = clean_domains(&req.domains)?;
-        let c = self.store.create_company(caller.account.id, req.name.trim(), &domains, self.now()).await?;
+        let c = self
+            .store
+            .create_company(caller.account.id, req.name.trim(), &domains, self.now())
+            .await?;
         Ok(company_view(&c))
     }
 
-    pub async fn update_company(&self, caller: &Caller, id: CompanyId, req: &CompanyRequest) -> Result<CompanyView> {
-        let mut c = self.store.company(caller.account.id, id).await?.ok_or(ServiceError::NotFound("company"))?;
+    pub async fn update_company(
+        &self,
+        caller: &Caller,
+        id: CompanyId,
+        req: &CompanyRequest,
+    ) -> Result<CompanyView> {
+        let mut c = self
+            .store
+            .company(caller.account.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("company"))?;
         c.name = req.name.trim().to_string();
         c.domains = clean_domains(&req.domains)?;
         self.store.update_company(&c).await?;
@@ -40,12 +60,22 @@ impl App {
     }
 
     pub async fn company(&self, caller: &Caller, id: CompanyId) -> Result<CompanyView> {
-        let c = self.store.company(caller.account.id, id).await?.ok_or(ServiceError::NotFound("company"))?;
+        let c = self
+            .store
+            .company(caller.account.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("company"))?;
         Ok(company_view(&c))
     }
 
     pub async fn companies(&self, caller: &Caller) -> Result<Vec<CompanyView>> {
-        Ok(self.store.companies(caller.account.id).await?.iter().map(company_view).collect())
+        Ok(self
+            .store
+            .companies(caller.account.id)
+            .await?
+            .iter()
+            .map(company_view)
+            .collect())
     }
 
     async fn contact_fields(&self, caller: &Caller, req: &ContactRequest) -> Result<ContactFields> {
@@ -59,11 +89,17 @@ impl App {
         }
         let company_id = req.company_id.map(CompanyId);
         if let Some(id) = company_id {
-            self.store.company(caller.account.id, id).await?.ok_or(ServiceError::NotFound("company"))?;
+            self.store
+                .company(caller.account.id, id)
+                .await?
+                .ok_or(ServiceError::NotFound("company"))?;
         }
         let owner_id = req.owner_id.map(UserId);
         if let Some(id) = owner_id {
-            self.store.user(caller.account.id, id).await?.ok_or(ServiceError::NotFound("owner"))?;
+            self.store
+                .user(caller.account.id, id)
+                .await?
+                .ok_or(ServiceError::NotFound("owner"))?;
         }
         Ok(ContactFields {
             email,
@@ -76,28 +112,53 @@ impl App {
         })
     }
 
-    pub async fn create_contact(&self, caller: &Caller, req: &ContactRequest) -> Result<ContactView> {
+    pub async fn create_contact(
+        &self,
+        caller: &Caller,
+        req: &ContactRequest,
+    ) -> Result<ContactView> {
         let fields = self.contact_fields(caller, req).await?;
         self.ensure_addresses_free(caller, None, &fields).await?;
-        let c = self.store.create_contact(caller.account.id, &fields, self.now()).await?;
+        let c = self
+            .store
+            .create_contact(caller.account.id, &fields, self.now())
+            .await?;
         self.contact_view_of(caller, &c).await
     }
 
-    pub async fn update_contact(&self, caller: &Caller, id: ContactId, req: &ContactRequest) -> Result<ContactView> {
+    pub async fn update_contact(
+        &self,
+        caller: &Caller,
+        id: ContactId,
+        req: &ContactRequest,
+    ) -> Result<ContactView> {
         let fields = self.contact_fields(caller, req).await?;
-        self.ensure_addresses_free(caller, Some(id), &fields).await?;
-        if !self.store.update_contact(caller.account.id, id, &fields).await? {
+        self.ensure_addresses_free(caller, Some(id), &fields)
+            .await?;
+        if !self
+            .store
+            .update_contact(caller.account.id, id, &fields)
+            .await?
+        {
             return Err(ServiceError::NotFound("contact"));
         }
         self.contact(caller, id).await
     }
 
     /// An address belongs to one contact at most, as primary or secondary.
-    async fn ensure_addresses_free(&self, caller: &Caller, me: Option<ContactId>, f: &ContactFields) -> Result<()> {
+    async fn ensure_addresses_free(
+        &self,
+        caller: &Caller,
+        me: Option<ContactId>,
+        f: &ContactFields,
+    ) -> Result<()> {
         for e in std::iter::once(&f.email).chain(&f.secondary_emails) {
             if let Some(m) = self.store.contact_by_email(caller.account.id, e).await? {
                 if Some(m.contact.id) != me {
-                    return Err(ServiceError::Conflict(format!("{e} already belongs to contact {}", m.contact.id.0)));
+                    return Err(ServiceError::Conflict(format!(
+                        "{e} already belongs to contact {}",
+                        m.contact.id.0
+                    )));
                 }
             }
         }
@@ -105,25 +166,44 @@ impl App {
     }
 
     pub async fn contact(&self, caller: &Caller, id: ContactId) -> Result<ContactView> {
-        let c = self.store.contact(caller.account.id, id).await?.filter(|c| !c.deleted).ok_or(ServiceError::NotFound("contact"))?;
+        let c = self
+            .store
+            .contact(caller.account.id, id)
+            .await?
+            .filter(|c| !c.deleted)
+            .ok_or(ServiceError::NotFound("contact"))?;
         self.contact_view_of(caller, &c).await
     }
 
-    pub async fn contacts(&self, caller: &Caller, limit: i64, offset: i64) -> Result<Vec<ContactView>> {
+    pub async fn contacts(
+        &self,
+        caller: &Caller,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ContactView>> {
         let companies = self.store.companies(caller.account.id).await?;
         let users = self.store.users(caller.account.id).await?;
-        let contacts = self.store.contacts(caller.account.id, limit.clamp(1, 1000), offset.max(0)).await?;
+        let contacts = self
+            .store
+            .contacts(caller.account.id, limit.clamp(1, 1000), offset.max(0))
+            .await?;
         Ok(contacts
             .iter()
             .map(|c| {
-                let co = c.company_id.and_then(|id| companies.iter().find(|x| x.id == id));
+                let co = c
+                    .company_id
+                    .and_then(|id| companies.iter().find(|x| x.id == id));
                 let ow = c.owner_id.and_then(|id| users.iter().find(|x| x.id == id));
                 contact_view(c, co, ow)
             })
             .collect())
     }
 
-    pub(crate) async fn contact_view_of(&self, caller: &Caller, c: &Contact) -> Result<ContactView> {
+    pub(crate) async fn contact_view_of(
+        &self,
+        caller: &Caller,
+        c: &Contact,
+    ) -> Result<ContactView> {
         let company = match c.company_id {
             Some(id) => self.store.company(caller.account.id, id).await?,
             None => None,
@@ -136,11 +216,22 @@ impl App {
     }
 
     /// The contact record: details, current enrollment, past ones and the visible timeline.
-    pub async fn contact_record(&self, caller: &Caller, id: ContactId) -> Result<ContactRecordView> {
+    pub async fn contact_record(
+        &self,
+        caller: &Caller,
+        id: ContactId,
+    ) -> Result<ContactRecordView> {
         let contact = self.contact(caller, id).await?;
-        let enrollments = self.store.enrollments_of_contact(caller.account.id, id, 100).await?;
-        let (live, past): (Vec<_>, Vec<_>) = enrollments.iter().partition(|r| r.enrollment.is_live());
-        let timeline = self.store.timeline(caller.account.id, id, false, 200).await?;
+        let enrollments = self
+            .store
+            .enrollments_of_contact(caller.account.id, id, 100)
+            .await?;
+        let (live, past): (Vec<_>, Vec<_>) =
+            enrollments.iter().partition(|r| r.enrollment.is_live());
+        let timeline = self
+            .store
+            .timeline(caller.account.id, id, false, 200)
+            .await?;
         Ok(ContactRecordView {
             contact,
             current_enrollment: live.first().map(|r| enrollment_view(r)),
@@ -152,20 +243,32 @@ impl App {
     /// Deletes a contact (kept for history) and unenrolls it (`contact_deleted`).
     pub async fn delete_contact(&self, caller: &Caller, id: ContactId) -> Result<()> {
         let now = self.now();
-        let live = self.store.live_enrollment_ids(caller.account.id, None, Some(id), None).await?;
+        let live = self
+            .store
+            .live_enrollment_ids(caller.account.id, None, Some(id), None)
+            .await?;
         let mut tx = self.store.begin_write().await?;
-        if !self.store.mark_contact_deleted(&mut tx, caller.account.id, id, now).await? {
+        if !self
+            .store
+            .mark_contact_deleted(&mut tx, caller.account.id, id, now)
+            .await?
+        {
             return Err(ServiceError::NotFound("contact"));
         }
         let req = EndRequest {
             state: EnrollmentState::Unenrolled,
             reason: Some(UnenrollReason::ContactDeleted),
             actor: Actor::user(caller.user.id),
-            evidence: Evidence { note: Some("contact deleted".into()), ..Default::default() },
+            evidence: Evidence {
+                note: Some("contact deleted".into()),
+                ..Default::default()
+            },
             now,
             hidden: false,
         };
-        self.store.end_enrollments(&mut tx, caller.account.id, &live, &req).await?;
+        self.store
+            .end_enrollments(&mut tx, caller.account.id, &live, &req)
+            .await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
         Ok(())
     }

@@ -9,10 +9,17 @@ use crate::store::{NewEvent, StoreError};
 
 impl App {
     /// Enrolls each contact; results are per contact, in request order.
-    pub async fn enroll(&self, caller: &Caller, seq: SequenceId, contacts: &[ContactId]) -> Result<EnrollResponse> {
+    pub async fn enroll(
+        &self,
+        caller: &Caller,
+        seq: SequenceId,
+        contacts: &[ContactId],
+    ) -> Result<EnrollResponse> {
         caller.require_seat()?;
         if contacts.is_empty() || contacts.len() > 1000 {
-            return Err(ServiceError::Validation("enroll between 1 and 1000 contacts at a time".into()));
+            return Err(ServiceError::Validation(
+                "enroll between 1 and 1000 contacts at a time".into(),
+            ));
         }
         let sequence = self.load_sequence(caller, seq).await?;
         if sequence.deleted {
@@ -25,16 +32,34 @@ impl App {
         for id in contacts {
             let outcome = self.enroll_one(caller, &sequence, *id).await;
             results.push(match outcome {
-                Ok(view) => EnrollItemResult { contact_id: id.0, enrollment: Some(view), error: None },
+                Ok(view) => EnrollItemResult {
+                    contact_id: id.0,
+                    enrollment: Some(view),
+                    error: None,
+                },
                 Err(e @ (ServiceError::Store(_) | ServiceError::Mail(_))) => return Err(e),
-                Err(e) => EnrollItemResult { contact_id: id.0, enrollment: None, error: Some(e.body()) },
+                Err(e) => EnrollItemResult {
+                    contact_id: id.0,
+                    enrollment: None,
+                    error: Some(e.body()),
+                },
             });
         }
         Ok(EnrollResponse { results })
     }
 
-    async fn enroll_one(&self, caller: &Caller, sequence: &Sequence, id: ContactId) -> Result<EnrollmentView> {
-        let contact = self.store.contact(caller.account.id, id).await?.filter(|c| !c.deleted).ok_or(ServiceError::NotFound("contact"))?;
+    async fn enroll_one(
+        &self,
+        caller: &Caller,
+        sequence: &Sequence,
+        id: ContactId,
+    ) -> Result<EnrollmentView> {
+        let contact = self
+            .store
+            .contact(caller.account.id, id)
+            .await?
+            .filter(|c| !c.deleted)
+            .ok_or(ServiceError::NotFound("contact"))?;
         if contact.unsubscribed {
             return Err(ServiceError::ContactUnsubscribed);
         }
@@ -43,7 +68,19 @@ impl App {
         }
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
-        let eid = match self.store.insert_enrollment(&mut tx, caller.account.id, id, sequence.id, &caller.user, sequence.steps.len() as u32, now).await {
+        let eid = match self
+            .store
+            .insert_enrollment(
+                &mut tx,
+                caller.account.id,
+                id,
+                sequence.id,
+                &caller.user,
+                sequence.steps.len() as u32,
+                now,
+            )
+            .await
+        {
             Err(StoreError::Duplicate(_)) => return Err(ServiceError::ContactAlreadyEnrolled),
             other => other?,
         };
@@ -63,7 +100,11 @@ impl App {
         self.store.insert_events(&mut tx, &[event]).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.run_due_for(eid, now).await?;
-        let row = self.store.enrollment(caller.account.id, eid).await?.ok_or(ServiceError::NotFound("enrollment"))?;
+        let row = self
+            .store
+            .enrollment(caller.account.id, eid)
+            .await?
+            .ok_or(ServiceError::NotFound("enrollment"))?;
         Ok(enrollment_view(&row))
     }
 }

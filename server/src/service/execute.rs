@@ -39,15 +39,27 @@ impl TickReport {
 }
 
 fn new_message_id(e: &Enrollment) -> String {
-    let domain = e.sender_email.rsplit_once('@').map_or("sequencer.local", |(_, d)| d);
-    format!("seq.{}.{}.{:016x}@{}", e.id.0, e.current_step, rand::random::<u64>(), domain)
+    let domain = e
+        .sender_email
+        .rsplit_once('@')
+        .map_or("sequencer.local", |(_, d)| d);
+    format!(
+        "seq.{}.{}.{:016x}@{}",
+        e.id.0,
+        e.current_step,
+        rand::random::<u64>(),
+        domain
+    )
 }
 
 impl App {
     /// One scheduler pass at `now`: expire stale claims, resume paused enrollments whose time
     /// came, then run due steps in batches of `batch` until none is due.
     pub async fn tick(&self, now: Millis, batch: i64) -> Result<TickReport> {
-        let mut report = TickReport { unknown_outcome: self.expire_claims(now).await?, ..Default::default() };
+        let mut report = TickReport {
+            unknown_outcome: self.expire_claims(now).await?,
+            ..Default::default()
+        };
         report.resumed = self.resume_due(now).await?;
         loop {
             let claims = self.claim(now, batch, None).await?;
@@ -65,14 +77,30 @@ impl App {
         self.execute_all(claims, now).await
     }
 
-    async fn claim(&self, now: Millis, batch: i64, only: Option<EnrollmentId>) -> Result<Vec<ClaimedSend>> {
+    async fn claim(
+        &self,
+        now: Millis,
+        batch: i64,
+        only: Option<EnrollmentId>,
+    ) -> Result<Vec<ClaimedSend>> {
         // Every claim gets a Message-ID; a task step settles it as `cancelled`.
-        Ok(self.store.claim_due(now, batch, only, &|e: &Enrollment| Some(new_message_id(e))).await?)
+        Ok(self
+            .store
+            .claim_due(now, batch, only, &|e: &Enrollment| Some(new_message_id(e)))
+            .await?)
     }
 
     async fn execute_all(&self, claims: Vec<ClaimedSend>, now: Millis) -> Result<TickReport> {
-        let parallel = if self.store.backend() == Backend::Postgres { 8 } else { 1 };
-        let results: Vec<Result<TickReport>> = stream::iter(claims).map(|c| self.execute(c, now)).buffer_unordered(parallel).collect().await;
+        let parallel = if self.store.backend() == Backend::Postgres {
+            8
+        } else {
+            1
+        };
+        let results: Vec<Result<TickReport>> = stream::iter(claims)
+            .map(|c| self.execute(c, now))
+            .buffer_unordered(parallel)
+            .collect()
+            .await;
         let mut report = TickReport::default();
         for r in results {
             report.add(&r?);
@@ -86,8 +114,14 @@ impl App {
         // Everything read from other connections is read before the gate opens: on SQLite the
         // gate holds the only write lock, and waiting for a second pooled connection there could
         // deadlock against writers queued on that lock.
-        let sequence = self.store.sequence(claim.account_id, claim.sequence_id).await?;
-        let contact = self.store.contact(claim.account_id, claim.contact_id).await?;
+        let sequence = self
+            .store
+            .sequence(claim.account_id, claim.sequence_id)
+            .await?;
+        let contact = self
+            .store
+            .contact(claim.account_id, claim.contact_id)
+            .await?;
         let company = match contact.as_ref().and_then(|c| c.company_id) {
             Some(id) => self.store.company(claim.account_id, id).await?,
             None => None,
@@ -97,14 +131,18 @@ impl App {
             return Ok(report);
         };
         let (Some(sequence), Some(contact)) = (sequence, contact) else {
-            self.store.settle_message(&mut tx, &claim, "cancelled", None, "").await?;
+            self.store
+                .settle_message(&mut tx, &claim, "cancelled", None, "")
+                .await?;
             tx.commit().await.map_err(StoreError::from)?;
             report.cancelled = 1;
             return Ok(report);
         };
         let Some(step) = sequence.step(e.current_step).cloned() else {
             // The sequence was shortened below this enrollment's position: it is complete.
-            self.store.settle_message(&mut tx, &claim, "cancelled", None, "").await?;
+            self.store
+                .settle_message(&mut tx, &claim, "cancelled", None, "")
+                .await?;
             self.finish(&mut tx, &e, now).await?;
             tx.commit().await.map_err(StoreError::from)?;
             report.finished = 1;
@@ -131,7 +169,9 @@ impl App {
         if step.kind == StepKind::AutomatedEmail {
             let subject = self.thread_subject(&sequence, &step, &subject, &values);
             let Some(message_id) = claim.message_id.clone() else {
-                return Err(ServiceError::Conflict("email step claimed without a Message-ID".into()));
+                return Err(ServiceError::Conflict(
+                    "email step claimed without a Message-ID".into(),
+                ));
             };
             let email = OutgoingEmail {
                 from_name: e.sender_name.clone(),
@@ -147,28 +187,70 @@ impl App {
             let email = self.with_unsubscribe(email, e.id);
             if let Err(err) = self.mailer.send(&email).await {
                 tracing::warn!(enrollment = e.id.0, error = %err, "send failed; will retry");
-                self.store.settle_message(&mut tx, &claim, "failed", None, &subject).await?;
+                self.store
+                    .settle_message(&mut tx, &claim, "failed", None, &subject)
+                    .await?;
                 self.store.reschedule(&mut tx, e.id, now + RETRY_MS).await?;
-                self.event(&mut tx, &e, "send_failed", now, &format!("Sending failed, retrying: {err}"), Evidence { message_id: Some(message_id), ..Default::default() }).await?;
+                self.event(
+                    &mut tx,
+                    &e,
+                    "send_failed",
+                    now,
+                    &format!("Sending failed, retrying: {err}"),
+                    Evidence {
+                        message_id: Some(message_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 report.failed = 1;
                 return Ok(report);
             }
-            self.store.settle_message(&mut tx, &claim, "sent", Some(now), &subject).await?;
-            self.event(&mut tx, &e, "email_sent", now, &format!("Email sent: {subject}"), Evidence { message_id: Some(message_id.clone()), subject: Some(subject), ..Default::default() }).await?;
+            self.store
+                .settle_message(&mut tx, &claim, "sent", Some(now), &subject)
+                .await?;
+            self.event(
+                &mut tx,
+                &e,
+                "email_sent",
+                now,
+                &format!("Email sent: {subject}"),
+                Evidence {
+                    message_id: Some(message_id.clone()),
+                    subject: Some(subject),
+                    ..Default::default()
+                },
+            )
+            .await?;
             sent_id = Some(message_id);
             report.emails_sent = 1;
         } else {
-            self.store.settle_message(&mut tx, &claim, "cancelled", None, "").await?;
-            self.store.insert_task(&mut tx, &e, &step, &subject, &body, now).await?;
+            self.store
+                .settle_message(&mut tx, &claim, "cancelled", None, "")
+                .await?;
+            self.store
+                .insert_task(&mut tx, &e, &step, &subject, &body, now)
+                .await?;
             let what = step.kind.as_str().replace('_', " ");
-            self.event(&mut tx, &e, "task_created", now, &format!("Task created ({what}): {subject}"), Evidence::default()).await?;
+            self.event(
+                &mut tx,
+                &e,
+                "task_created",
+                now,
+                &format!("Task created ({what}): {subject}"),
+                Evidence::default(),
+            )
+            .await?;
             report.tasks_created = 1;
         }
         match sequence.step(step.number + 1) {
             Some(next) => {
-                let due = schedule::next_due(now, next.delay_days, next.business_days, &sequence.window);
-                self.store.advance(&mut tx, &e, due, sent_id.as_deref()).await?;
+                let due =
+                    schedule::next_due(now, next.delay_days, next.business_days, &sequence.window);
+                self.store
+                    .advance(&mut tx, &e, due, sent_id.as_deref())
+                    .await?;
             }
             None => {
                 if let Some(mid) = &sent_id {
@@ -183,21 +265,47 @@ impl App {
     }
 
     /// Follow-ups without their own subject reply in the thread of step 1.
-    fn thread_subject(&self, sequence: &Sequence, step: &Step, rendered: &str, values: &dyn template::Values) -> String {
+    fn thread_subject(
+        &self,
+        sequence: &Sequence,
+        step: &Step,
+        rendered: &str,
+        values: &dyn template::Values,
+    ) -> String {
         if !rendered.trim().is_empty() || step.number == 1 {
             return rendered.to_string();
         }
-        let first = sequence.step(1).map(|s| template::render(&s.subject, values)).unwrap_or_default();
+        let first = sequence
+            .step(1)
+            .map(|s| template::render(&s.subject, values))
+            .unwrap_or_default();
         format!("Re: {first}")
     }
 
     async fn finish(&self, tx: &mut crate::store::Tx, e: &Enrollment, now: Millis) -> Result<()> {
-        let req = EndRequest { state: EnrollmentState::Finished, reason: None, actor: Actor::system("worker.completion"), evidence: Evidence::default(), now, hidden: false };
-        self.store.end_enrollments(tx, e.account_id, &[e.id], &req).await?;
+        let req = EndRequest {
+            state: EnrollmentState::Finished,
+            reason: None,
+            actor: Actor::system("worker.completion"),
+            evidence: Evidence::default(),
+            now,
+            hidden: false,
+        };
+        self.store
+            .end_enrollments(tx, e.account_id, &[e.id], &req)
+            .await?;
         Ok(())
     }
 
-    async fn event(&self, tx: &mut crate::store::Tx, e: &Enrollment, kind: &str, now: Millis, summary: &str, evidence: Evidence) -> Result<()> {
+    async fn event(
+        &self,
+        tx: &mut crate::store::Tx,
+        e: &Enrollment,
+        kind: &str,
+        now: Millis,
+        summary: &str,
+        evidence: Evidence,
+    ) -> Result<()> {
         let ev = NewEvent {
             account_id: e.account_id,
             contact_id: e.contact_id,
@@ -219,13 +327,35 @@ impl App {
     /// enrollment for review and tell the rep. Never re-sent blindly.
     async fn expire_claims(&self, now: Millis) -> Result<u32> {
         let mut tx = self.store.begin_write().await?;
-        let expired = self.store.expire_claims(&mut tx, now - CLAIM_LEASE_MS).await?;
+        let expired = self
+            .store
+            .expire_claims(&mut tx, now - CLAIM_LEASE_MS)
+            .await?;
         for (id, message_id) in &expired {
             let evidence = Evidence { message_id: Some(message_id.clone()), note: Some("send outcome unknown after an interruption; check the Sent folder before resuming".into()), ..Default::default() };
             let actor = Actor::system("worker.claim_expiry");
-            if self.store.pause(&mut tx, *id, PauseReason::HeldForReview, None, &actor, &evidence).await? {
+            if self
+                .store
+                .pause(
+                    &mut tx,
+                    *id,
+                    PauseReason::HeldForReview,
+                    None,
+                    &actor,
+                    &evidence,
+                )
+                .await?
+            {
                 if let Some(row) = self.store.enrollment_in_tx(&mut tx, *id).await? {
-                    self.event(&mut tx, &row, "send_outcome_unknown", now, "A step's email may or may not have been sent: held for review", evidence).await?;
+                    self.event(
+                        &mut tx,
+                        &row,
+                        "send_outcome_unknown",
+                        now,
+                        "A step's email may or may not have been sent: held for review",
+                        evidence,
+                    )
+                    .await?;
                 }
             }
         }
@@ -237,11 +367,21 @@ impl App {
         let due = self.store.due_resumes(now, 1000).await?;
         let mut n = 0;
         for e in due {
-            let Some(sequence) = self.store.sequence(e.account_id, e.sequence_id).await? else { continue };
+            let Some(sequence) = self.store.sequence(e.account_id, e.sequence_id).await? else {
+                continue;
+            };
             let at = schedule::fit_window(e.next_run_at.unwrap_or(now).max(now), &sequence.window);
             let mut tx = self.store.begin_write().await?;
             if self.store.resume(&mut tx, e.id, Some(at)).await? {
-                self.event(&mut tx, &e, "resumed", now, "Resumed after the pause ended", Evidence::default()).await?;
+                self.event(
+                    &mut tx,
+                    &e,
+                    "resumed",
+                    now,
+                    "Resumed after the pause ended",
+                    Evidence::default(),
+                )
+                .await?;
                 n += 1;
             }
             tx.commit().await.map_err(StoreError::from)?;

@@ -33,32 +33,72 @@ struct Prepared {
 
 impl App {
     /// Processes one raw RFC 5322 message received for `account` (through `mailbox`, if known).
-    pub async fn handle_inbound(&self, account: AccountId, mailbox: Option<i64>, raw: &[u8]) -> Result<InboundOutcome> {
+    pub async fn handle_inbound(
+        &self,
+        account: AccountId,
+        mailbox: Option<i64>,
+        raw: &[u8],
+    ) -> Result<InboundOutcome> {
         let now = self.now();
         let c = classify(raw);
         let meta = parse_meta(raw);
         let hash = hex::encode(Sha256::digest(raw));
-        let key = meta.message_id.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| format!("sha256:{hash}"));
+        let key = meta
+            .message_id
+            .clone()
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| format!("sha256:{hash}"));
         let class = c.class.as_str().to_string();
         if let Some(id) = self.store.inbound_seen(account, &key, &hash).await? {
-            return Ok(InboundOutcome { inbound_id: Some(id), duplicate: true, class, effects: Vec::new() });
+            return Ok(InboundOutcome {
+                inbound_id: Some(id),
+                duplicate: true,
+                class,
+                effects: Vec::new(),
+            });
         }
-        let from = meta.from.as_deref().and_then(|f| EmailAddress::parse(f).ok());
+        let from = meta
+            .from
+            .as_deref()
+            .and_then(|f| EmailAddress::parse(f).ok());
         let own = match &from {
             Some(f) => self.store.is_own_address(account, f.as_str()).await?,
             None => false,
         };
-        let targets = if own { Vec::new() } else { self.correlate(account, &meta, c.class, from.as_ref(), &c.failed_recipients).await? };
+        let targets = if own {
+            Vec::new()
+        } else {
+            self.correlate(account, &meta, c.class, from.as_ref(), &c.failed_recipients)
+                .await?
+        };
         let mut prepared = Vec::with_capacity(targets.len());
         for target in targets {
-            let Some(row) = self.store.enrollment(account, target.enrollment_id).await? else { continue };
-            let Some(seq) = self.store.sequence(account, row.enrollment.sequence_id).await? else { continue };
-            let policy = Policy { ooo_policy: seq.ooo_policy, unenroll_same_company: seq.unenroll_same_company };
-            prepared.push(Prepared { target, policy, return_at: return_at(&c, &seq.window.time_zone) });
+            let Some(row) = self.store.enrollment(account, target.enrollment_id).await? else {
+                continue;
+            };
+            let Some(seq) = self
+                .store
+                .sequence(account, row.enrollment.sequence_id)
+                .await?
+            else {
+                continue;
+            };
+            let policy = Policy {
+                ooo_policy: seq.ooo_policy,
+                unenroll_same_company: seq.unenroll_same_company,
+            };
+            prepared.push(Prepared {
+                target,
+                policy,
+                return_at: return_at(&c, &seq.window.time_zone),
+            });
         }
         let evidence = Evidence {
             message_id: meta.message_id.clone(),
-            from: from.as_ref().map(|f| f.to_string()).or_else(|| meta.from.clone()),
+            from: from
+                .as_ref()
+                .map(|f| f.to_string())
+                .or_else(|| meta.from.clone()),
             subject: Some(meta.subject.clone()),
             class: Some(class.clone()),
             signals: c.signals.clone(),
@@ -82,49 +122,105 @@ impl App {
         let Some(inbound_id) = self.store.insert_inbound(&mut tx, &record).await? else {
             tx.rollback().await.map_err(StoreError::from)?;
             let first = self.store.inbound_seen(account, &key, &hash).await?;
-            return Ok(InboundOutcome { inbound_id: first, duplicate: true, class, effects: Vec::new() });
+            return Ok(InboundOutcome {
+                inbound_id: first,
+                duplicate: true,
+                class,
+                effects: Vec::new(),
+            });
         };
         let mut effects = Vec::new();
         if own {
             effects.push("ignored: sent from one of the account's own addresses".to_string());
         }
         for p in &prepared {
-            let Some(e) = self.store.lock_enrollment(&mut tx, p.target.enrollment_id).await? else { continue };
-            let facts = Facts { state: e.state, pause_reason: e.pause_reason, current_step: e.current_step, soft_bounces: e.soft_bounces, enrolled_at: e.enrolled_at };
-            let signal = Signal { class: c.class, sender: p.target.sender, in_thread: p.target.in_thread, received_at: now, return_at: p.return_at, bounced_step: p.target.bounced_step };
+            let Some(e) = self
+                .store
+                .lock_enrollment(&mut tx, p.target.enrollment_id)
+                .await?
+            else {
+                continue;
+            };
+            let facts = Facts {
+                state: e.state,
+                pause_reason: e.pause_reason,
+                current_step: e.current_step,
+                soft_bounces: e.soft_bounces,
+                enrolled_at: e.enrolled_at,
+            };
+            let signal = Signal {
+                class: c.class,
+                sender: p.target.sender,
+                in_thread: p.target.in_thread,
+                received_at: now,
+                return_at: p.return_at,
+                bounced_step: p.target.bounced_step,
+            };
             let d = decide(&facts, &signal, &p.policy, now);
             if let Some(effect) = self.apply(&mut tx, &e, &d, &c, &evidence, now).await? {
                 effects.push(format!("enrollment {}: {effect}", e.id.0));
             }
         }
-        self.store.set_inbound_outcome(&mut tx, inbound_id, &effects).await?;
+        self.store
+            .set_inbound_outcome(&mut tx, inbound_id, &effects)
+            .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(InboundOutcome { inbound_id: Some(inbound_id), duplicate: false, class, effects })
+        Ok(InboundOutcome {
+            inbound_id: Some(inbound_id),
+            duplicate: false,
+            class,
+            effects,
+        })
     }
 
     /// Applies one decision inside the transaction; describes the effect, if any.
-    async fn apply(&self, tx: &mut Tx, e: &Enrollment, d: &Decision, c: &Classification, evidence: &Evidence, now: Millis) -> Result<Option<String>> {
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        e: &Enrollment,
+        d: &Decision,
+        c: &Classification,
+        evidence: &Evidence,
+        now: Millis,
+    ) -> Result<Option<String>> {
         let actor = Actor::rule(d.rule);
         let mut summary = event_summary(d.event.unwrap_or(""), c, evidence);
         let effect = match d.action {
             Action::Keep => None,
-            Action::Unenroll { reason, mark_bounced } => {
+            Action::Unenroll {
+                reason,
+                mark_bounced,
+            } => {
                 if mark_bounced {
                     self.store.mark_bounced(tx, e.contact_id).await?;
                 }
-                Some(format!("unenroll {reason}{}", if mark_bounced { " (address marked bounced)" } else { "" }))
+                Some(format!(
+                    "unenroll {reason}{}",
+                    if mark_bounced {
+                        " (address marked bounced)"
+                    } else {
+                        ""
+                    }
+                ))
             }
             Action::Pause { reason, until } => {
-                self.store.pause(tx, e.id, reason, until, &actor, evidence).await?;
+                self.store
+                    .pause(tx, e.id, reason, until, &actor, evidence)
+                    .await?;
                 if let Some(u) = until {
                     summary.push_str(&format!("; paused until {}", crate::clock::rfc3339(u)));
                 }
                 Some(format!("pause {reason}"))
             }
             Action::SoftBounce { retry_step, at } => {
-                self.store.count_soft_bounce(tx, e.id, retry_step.map(|s| (s, at))).await?;
+                self.store
+                    .count_soft_bounce(tx, e.id, retry_step.map(|s| (s, at)))
+                    .await?;
                 Some(match retry_step {
-                    Some(s) => format!("soft bounce counted, step {s} retried at {}", crate::clock::rfc3339(at)),
+                    Some(s) => format!(
+                        "soft bounce counted, step {s} retried at {}",
+                        crate::clock::rfc3339(at)
+                    ),
                     None => "soft bounce counted".to_string(),
                 })
             }
@@ -147,8 +243,17 @@ impl App {
         }
         // The unenroll comes after the message's own event, so it is the newest on the timeline.
         if let Action::Unenroll { reason, .. } = d.action {
-            let req = EndRequest { state: EnrollmentState::Unenrolled, reason: Some(reason), actor, evidence: evidence.clone(), now, hidden: d.hidden };
-            self.store.end_enrollments(tx, e.account_id, &[e.id], &req).await?;
+            let req = EndRequest {
+                state: EnrollmentState::Unenrolled,
+                reason: Some(reason),
+                actor,
+                evidence: evidence.clone(),
+                now,
+                hidden: d.hidden,
+            };
+            self.store
+                .end_enrollments(tx, e.account_id, &[e.id], &req)
+                .await?;
         }
         Ok(effect.or_else(|| d.event.map(|k| format!("recorded {k}"))))
     }
@@ -165,7 +270,9 @@ fn return_at(c: &Classification, tz: &chrono_tz::Tz) -> Option<Millis> {
         return Some(at.timestamp_millis());
     }
     let day = c.return_date?.and_hms_opt(0, 0, 0)?;
-    tz.from_local_datetime(&day).earliest().map(|t| t.timestamp_millis())
+    tz.from_local_datetime(&day)
+        .earliest()
+        .map(|t| t.timestamp_millis())
 }
 
 fn event_summary(kind: &str, c: &Classification, ev: &Evidence) -> String {
@@ -176,14 +283,23 @@ fn event_summary(kind: &str, c: &Classification, ev: &Evidence) -> String {
         "email_received" => format!("Email from {from}: {subject}"),
         "same_company_email" => format!("{from}, at the same company, emailed: {subject}"),
         "bounce_received" | "soft_bounce_received" => {
-            format!("Email bounced ({}): {}", c.class.as_str().replace('_', " "), c.failed_recipients.join(", "))
+            format!(
+                "Email bounced ({}): {}",
+                c.class.as_str().replace('_', " "),
+                c.failed_recipients.join(", ")
+            )
         }
         "ooo_received" => match c.return_date {
             Some(d) => format!("Out-of-office reply from {from}, back {d}"),
             None => format!("Out-of-office reply from {from}"),
         },
-        "auto_reply_received" => format!("Automatic reply ({}) from {from}: {subject}", c.class.as_str().replace('_', " ")),
-        "held_for_review" => format!("Unclassifiable message from {from} held the enrollment for review: {subject}"),
+        "auto_reply_received" => format!(
+            "Automatic reply ({}) from {from}: {subject}",
+            c.class.as_str().replace('_', " ")
+        ),
+        "held_for_review" => {
+            format!("Unclassifiable message from {from} held the enrollment for review: {subject}")
+        }
         _ => format!("Message from {from}: {subject}"),
     }
 }

@@ -31,18 +31,30 @@ fn mac(secret: &[u8], purpose: &str, payload: &str) -> Option<HmacSha256> {
 
 /// `payload.signature` for this purpose.
 pub fn sign(secret: &[u8], purpose: &str, payload: &str) -> String {
-    let tag = mac(secret, purpose, payload).map(|m| m.finalize().into_bytes().to_vec()).unwrap_or_default();
-    format!("{payload}.{}", hex::encode(tag.get(..SIG_BYTES).unwrap_or_default()))
+    let tag = mac(secret, purpose, payload)
+        .map(|m| m.finalize().into_bytes().to_vec())
+        .unwrap_or_default();
+    format!(
+        "{payload}.{}",
+        hex::encode(tag.get(..SIG_BYTES).unwrap_or_default())
+    )
 }
 
 /// The payload of a token signed for this purpose (constant-time comparison).
-pub fn verify<'a>(secret: &[u8], purpose: &str, token: &'a str) -> std::result::Result<&'a str, LinkError> {
+pub fn verify<'a>(
+    secret: &[u8],
+    purpose: &str,
+    token: &'a str,
+) -> std::result::Result<&'a str, LinkError> {
     let (payload, sig) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
     let sig = hex::decode(sig).map_err(|_| LinkError::Malformed)?;
     if sig.len() != SIG_BYTES || payload.is_empty() || payload.len() > 64 {
         return Err(LinkError::Malformed);
     }
-    mac(secret, purpose, payload).ok_or(LinkError::BadSignature)?.verify_truncated_left(&sig).map_err(|_| LinkError::BadSignature)?;
+    mac(secret, purpose, payload)
+        .ok_or(LinkError::BadSignature)?
+        .verify_truncated_left(&sig)
+        .map_err(|_| LinkError::BadSignature)?;
     Ok(payload)
 }
 
@@ -60,12 +72,22 @@ impl App {
     }
 
     pub fn unsubscribe_url(&self, e: EnrollmentId) -> String {
-        format!("{}/u/{}", self.settings.public_url, self.unsubscribe_token(e))
+        format!(
+            "{}/u/{}",
+            self.settings.public_url,
+            self.unsubscribe_token(e)
+        )
     }
 
-    pub fn parse_unsubscribe_token(&self, token: &str) -> std::result::Result<EnrollmentId, LinkError> {
+    pub fn parse_unsubscribe_token(
+        &self,
+        token: &str,
+    ) -> std::result::Result<EnrollmentId, LinkError> {
         let payload = verify(&self.settings.secret, UNSUBSCRIBE, token)?;
-        payload.parse().map(EnrollmentId).map_err(|_| LinkError::Malformed)
+        payload
+            .parse()
+            .map(EnrollmentId)
+            .map_err(|_| LinkError::Malformed)
     }
 
     /// A user's booking link; with an enrollment, the link inside that enrollment's emails.
@@ -78,10 +100,17 @@ impl App {
     }
 
     pub fn meeting_url(&self, user: UserId, enrollment: Option<EnrollmentId>) -> String {
-        format!("{}/book/{}", self.settings.public_url, self.meeting_token(user, enrollment))
+        format!(
+            "{}/book/{}",
+            self.settings.public_url,
+            self.meeting_token(user, enrollment)
+        )
     }
 
-    pub fn parse_meeting_token(&self, token: &str) -> std::result::Result<(UserId, Option<EnrollmentId>), LinkError> {
+    pub fn parse_meeting_token(
+        &self,
+        token: &str,
+    ) -> std::result::Result<(UserId, Option<EnrollmentId>), LinkError> {
         let payload = verify(&self.settings.secret, MEETING, token)?;
         let num = |s: &str| s.parse::<i64>().map_err(|_| LinkError::Malformed);
         match payload.split_once('-') {
@@ -99,24 +128,51 @@ mod tests {
     fn tokens_verify_only_for_their_purpose_and_untampered() {
         let t = sign(b"secret", "unsubscribe", "42");
         assert_eq!(verify(b"secret", "unsubscribe", &t), Ok("42"));
-        assert_eq!(verify(b"secret", "meeting", &t), Err(LinkError::BadSignature));
-        assert_eq!(verify(b"other", "unsubscribe", &t), Err(LinkError::BadSignature));
-        assert_eq!(verify(b"secret", "unsubscribe", &t.replacen("42", "43", 1)), Err(LinkError::BadSignature));
-        assert_eq!(verify(b"secret", "unsubscribe", "42"), Err(LinkError::Malformed));
-        assert_eq!(verify(b"secret", "unsubscribe", "42.zz"), Err(LinkError::Malformed));
+        assert_eq!(
+            verify(b"secret", "meeting", &t),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"other", "unsubscribe", &t),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"secret", "unsubscribe", &t.replacen("42", "43", 1)),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"secret", "unsubscribe", "42"),
+            Err(LinkError::Malformed)
+        );
+        assert_eq!(
+            verify(b"secret", "unsubscribe", "42.zz"),
+            Err(LinkError::Malformed)
+        );
     }
 }
 
 impl App {
     /// Every sequence email carries an unsubscribe link (a footer unless the template placed
     /// `{{unsubscribe_link}}`) and the RFC 8058 one-click headers.
-    pub fn with_unsubscribe(&self, mut email: crate::mail::OutgoingEmail, e: EnrollmentId) -> crate::mail::OutgoingEmail {
+    pub fn with_unsubscribe(
+        &self,
+        mut email: crate::mail::OutgoingEmail,
+        e: EnrollmentId,
+    ) -> crate::mail::OutgoingEmail {
         let url = self.unsubscribe_url(e);
         if !email.body.contains(&url) {
-            email.body = format!("{}\n\n--\nUnsubscribe from these emails: {url}\n", email.body.trim_end());
+            email.body = format!(
+                "{}\n\n--\nUnsubscribe from these emails: {url}\n",
+                email.body.trim_end()
+            );
         }
-        email.headers.push(("List-Unsubscribe".into(), format!("<{url}>")));
-        email.headers.push(("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()));
+        email
+            .headers
+            .push(("List-Unsubscribe".into(), format!("<{url}>")));
+        email.headers.push((
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into(),
+        ));
         email
     }
 }

@@ -30,7 +30,9 @@ pub enum WebhookError {
 impl WebhookError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            WebhookError::UnknownMailbox | WebhookError::MissingSignature => ErrorCode::Unauthorized,
+            WebhookError::UnknownMailbox | WebhookError::MissingSignature => {
+                ErrorCode::Unauthorized
+            }
             WebhookError::InvalidSignature => ErrorCode::InvalidSignature,
             WebhookError::StaleTimestamp => ErrorCode::StaleTimestamp,
             WebhookError::Service(e) => e.code(),
@@ -54,7 +56,8 @@ pub fn webhook_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
 
 fn mac(secret: &str, timestamp: &str) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac
@@ -62,14 +65,31 @@ fn mac(secret: &str, timestamp: &str) -> Hmac<Sha256> {
 
 impl App {
     /// Checks a webhook delivery for `mailbox` (timestamp in unix seconds) and returns the mailbox.
-    pub async fn verify_webhook(&self, mailbox: i64, timestamp: &str, signature: &str, body: &[u8]) -> std::result::Result<Mailbox, WebhookError> {
-        let mb = self.store.mailbox(mailbox).await?.ok_or(WebhookError::UnknownMailbox)?;
-        let hex_sig = signature.trim().strip_prefix("sha256=").ok_or(WebhookError::MissingSignature)?;
+    pub async fn verify_webhook(
+        &self,
+        mailbox: i64,
+        timestamp: &str,
+        signature: &str,
+        body: &[u8],
+    ) -> std::result::Result<Mailbox, WebhookError> {
+        let mb = self
+            .store
+            .mailbox(mailbox)
+            .await?
+            .ok_or(WebhookError::UnknownMailbox)?;
+        let hex_sig = signature
+            .trim()
+            .strip_prefix("sha256=")
+            .ok_or(WebhookError::MissingSignature)?;
         let given = hex::decode(hex_sig).map_err(|_| WebhookError::InvalidSignature)?;
         let mut m = mac(&mb.webhook_secret, timestamp.trim());
         m.update(body);
-        m.verify_slice(&given).map_err(|_| WebhookError::InvalidSignature)?;
-        let ts: i64 = timestamp.trim().parse().map_err(|_| WebhookError::MissingSignature)?;
+        m.verify_slice(&given)
+            .map_err(|_| WebhookError::InvalidSignature)?;
+        let ts: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| WebhookError::MissingSignature)?;
         if (self.now() - ts.saturating_mul(1000)).abs() > WEBHOOK_TOLERANCE_MS {
             return Err(WebhookError::StaleTimestamp);
         }
@@ -78,20 +98,34 @@ impl App {
 
     /// Connects a mailbox to the caller's account (admin only); the answer carries the webhook
     /// secret, shown this once.
-    pub async fn create_mailbox(&self, caller: &Caller, req: &MailboxRequest) -> Result<MailboxView> {
+    pub async fn create_mailbox(
+        &self,
+        caller: &Caller,
+        req: &MailboxRequest,
+    ) -> Result<MailboxView> {
         caller.require_admin()?;
         let address = EmailAddress::parse(&req.address)?;
         let user = match req.user_id {
-            Some(id) => Some(self.store.user(caller.account.id, UserId(id)).await?.ok_or(ServiceError::NotFound("user"))?.id),
+            Some(id) => Some(
+                self.store
+                    .user(caller.account.id, UserId(id))
+                    .await?
+                    .ok_or(ServiceError::NotFound("user"))?
+                    .id,
+            ),
             None => None,
         };
         let imap = match &req.imap {
             Some(i) => {
                 if i.host.trim().is_empty() || i.username.trim().is_empty() {
-                    return Err(ServiceError::Validation("IMAP needs a host and a username".into()));
+                    return Err(ServiceError::Validation(
+                        "IMAP needs a host and a username".into(),
+                    ));
                 }
                 if i.password.is_none() && i.oauth_token.is_none() {
-                    return Err(ServiceError::Validation("IMAP needs a password or an OAuth2 token".into()));
+                    return Err(ServiceError::Validation(
+                        "IMAP needs a password or an OAuth2 token".into(),
+                    ));
                 }
                 Some(ImapSettings {
                     host: i.host.trim().to_string(),
@@ -100,13 +134,28 @@ impl App {
                     username: i.username.clone(),
                     password: i.password.clone(),
                     oauth_token: i.oauth_token.clone(),
-                    folders: i.folders.iter().map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect(),
+                    folders: i
+                        .folders
+                        .iter()
+                        .map(|f| f.trim().to_string())
+                        .filter(|f| !f.is_empty())
+                        .collect(),
                 })
             }
             None => None,
         };
         let secret = hex::encode(rand::random::<[u8; 32]>());
-        let mb = self.store.create_mailbox(caller.account.id, user, &address, &secret, imap.as_ref(), self.now()).await?;
+        let mb = self
+            .store
+            .create_mailbox(
+                caller.account.id,
+                user,
+                &address,
+                &secret,
+                imap.as_ref(),
+                self.now(),
+            )
+            .await?;
         let mut view = mailbox_view(&mb);
         view.webhook_secret = Some(secret);
         Ok(view)
@@ -114,7 +163,15 @@ impl App {
 
     pub async fn mailboxes(&self, caller: &Caller) -> Result<MailboxListResponse> {
         caller.require_admin()?;
-        Ok(MailboxListResponse { mailboxes: self.store.mailboxes(caller.account.id).await?.iter().map(mailbox_view).collect() })
+        Ok(MailboxListResponse {
+            mailboxes: self
+                .store
+                .mailboxes(caller.account.id)
+                .await?
+                .iter()
+                .map(mailbox_view)
+                .collect(),
+        })
     }
 }
 
@@ -130,7 +187,12 @@ pub fn mailbox_view(m: &Mailbox) -> MailboxView {
             tls: i.tls,
             username: i.username.clone(),
             folders: i.folders.clone(),
-            auth: if i.oauth_token.is_some() { "xoauth2" } else { "password" }.into(),
+            auth: if i.oauth_token.is_some() {
+                "xoauth2"
+            } else {
+                "password"
+            }
+            .into(),
         }),
     }
 }

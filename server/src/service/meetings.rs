@@ -1,7 +1,10 @@
 //! Meetings: weekly availability, the public booking page's use cases, and meetings logged
 //! through the API. Whether a meeting unenrolls is decided by `engine::meetings`.
 
-use shared::{AvailabilityRequest, AvailabilityView, MeetingOutcomeView, MeetingRequest, MeetingSource, MeetingView};
+use shared::{
+    AvailabilityRequest, AvailabilityView, MeetingOutcomeView, MeetingRequest, MeetingSource,
+    MeetingView,
+};
 
 use super::views::user_ref;
 use super::*;
@@ -36,67 +39,152 @@ pub struct BookingOutcome {
 
 fn to_engine(row: &AvailabilityRow) -> Result<Availability> {
     let bad = |m: String| ServiceError::Validation(m);
-    let time_zone = row.time_zone.parse().map_err(|_| bad(format!("unknown time zone '{}'", row.time_zone)))?;
+    let time_zone = row
+        .time_zone
+        .parse()
+        .map_err(|_| bad(format!("unknown time zone '{}'", row.time_zone)))?;
     if !(5..=480).contains(&row.slot_minutes) {
         return Err(bad("slot_minutes must be between 5 and 480".into()));
     }
     let mut windows = Vec::new();
     for w in &row.windows {
-        let weekday = availability::parse_weekday(&w.weekday).ok_or_else(|| bad(format!("unknown weekday '{}'", w.weekday)))?;
-        let (start_min, end_min) = match (availability::parse_hhmm(&w.start), availability::parse_hhmm(&w.end)) {
+        let weekday = availability::parse_weekday(&w.weekday)
+            .ok_or_else(|| bad(format!("unknown weekday '{}'", w.weekday)))?;
+        let (start_min, end_min) = match (
+            availability::parse_hhmm(&w.start),
+            availability::parse_hhmm(&w.end),
+        ) {
             (Some(s), Some(e)) if s < e => (s, e),
-            _ => return Err(bad(format!("window {} {}-{} is not HH:MM-HH:MM", w.weekday, w.start, w.end))),
+            _ => {
+                return Err(bad(format!(
+                    "window {} {}-{} is not HH:MM-HH:MM",
+                    w.weekday, w.start, w.end
+                )))
+            }
         };
-        windows.push(Window { weekday, start_min, end_min });
+        windows.push(Window {
+            weekday,
+            start_min,
+            end_min,
+        });
     }
-    Ok(Availability { time_zone, slot_minutes: row.slot_minutes, windows })
+    Ok(Availability {
+        time_zone,
+        slot_minutes: row.slot_minutes,
+        windows,
+    })
 }
 
 fn parse_time(s: &str) -> Result<Millis> {
-    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.timestamp_millis()).map_err(|_| ServiceError::Validation(format!("'{s}' is not an RFC 3339 time")))
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| ServiceError::Validation(format!("'{s}' is not an RFC 3339 time")))
 }
 
 impl App {
-    pub async fn set_availability(&self, caller: &Caller, req: &AvailabilityRequest) -> Result<AvailabilityView> {
-        let row = AvailabilityRow { time_zone: req.time_zone.clone(), slot_minutes: req.slot_minutes, windows: req.windows.clone() };
+    pub async fn set_availability(
+        &self,
+        caller: &Caller,
+        req: &AvailabilityRequest,
+    ) -> Result<AvailabilityView> {
+        let row = AvailabilityRow {
+            time_zone: req.time_zone.clone(),
+            slot_minutes: req.slot_minutes,
+            windows: req.windows.clone(),
+        };
         to_engine(&row)?;
-        self.store.set_availability(caller.account.id, caller.user.id, &row).await?;
+        self.store
+            .set_availability(caller.account.id, caller.user.id, &row)
+            .await?;
         self.availability(caller).await
     }
 
     pub async fn availability(&self, caller: &Caller) -> Result<AvailabilityView> {
-        let row = self.store.availability(caller.user.id).await?.unwrap_or(AvailabilityRow { time_zone: "UTC".into(), slot_minutes: 30, windows: vec![] });
-        Ok(AvailabilityView { time_zone: row.time_zone, slot_minutes: row.slot_minutes, windows: row.windows, meeting_link: self.meeting_url(caller.user.id, None) })
+        let row = self
+            .store
+            .availability(caller.user.id)
+            .await?
+            .unwrap_or(AvailabilityRow {
+                time_zone: "UTC".into(),
+                slot_minutes: 30,
+                windows: vec![],
+            });
+        Ok(AvailabilityView {
+            time_zone: row.time_zone,
+            slot_minutes: row.slot_minutes,
+            windows: row.windows,
+            meeting_link: self.meeting_url(caller.user.id, None),
+        })
     }
 
     /// The organizer (active, with availability) behind a booking token.
-    async fn booking_target(&self, token: &str) -> Result<(User, Option<EnrollmentId>, Availability)> {
-        let (uid, eid) = self.parse_meeting_token(token).map_err(|e| ServiceError::Validation(e.to_string()))?;
-        let user = self.store.user_for_link(uid).await?.filter(|u| u.status == UserStatus::Active).ok_or(ServiceError::NotFound("meeting link"))?;
-        let row = self.store.availability(uid).await?.ok_or(ServiceError::NotFound("availability"))?;
+    async fn booking_target(
+        &self,
+        token: &str,
+    ) -> Result<(User, Option<EnrollmentId>, Availability)> {
+        let (uid, eid) = self
+            .parse_meeting_token(token)
+            .map_err(|e| ServiceError::Validation(e.to_string()))?;
+        let user = self
+            .store
+            .user_for_link(uid)
+            .await?
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or(ServiceError::NotFound("meeting link"))?;
+        let row = self
+            .store
+            .availability(uid)
+            .await?
+            .ok_or(ServiceError::NotFound("availability"))?;
         Ok((user, eid, to_engine(&row)?))
     }
 
     pub async fn booking_page(&self, token: &str) -> Result<BookingPage> {
         let (user, _, av) = self.booking_target(token).await?;
         let now = self.now();
-        let busy = self.store.busy(user.id, now, now + i64::from(BOOKING_DAYS + 1) * DAY_MS).await?;
+        let busy = self
+            .store
+            .busy(user.id, now, now + i64::from(BOOKING_DAYS + 1) * DAY_MS)
+            .await?;
         let slots = availability::free_slots(&av, &busy, now, BOOKING_DAYS, 60);
-        Ok(BookingPage { organizer_name: user.name, time_zone: av.time_zone, slot_minutes: av.slot_minutes, slots })
+        Ok(BookingPage {
+            organizer_name: user.name,
+            time_zone: av.time_zone,
+            slot_minutes: av.slot_minutes,
+            slots,
+        })
     }
 
     /// A visitor books `slot` through a booking link. Through a link inside a sequence email, the
     /// enrollment it came from is remembered: the rules unenroll whoever owns the link.
-    pub async fn book(&self, token: &str, slot: Millis, visitor_email: &str) -> Result<BookingOutcome> {
+    pub async fn book(
+        &self,
+        token: &str,
+        slot: Millis,
+        visitor_email: &str,
+    ) -> Result<BookingOutcome> {
         let (user, link_enrollment, av) = self.booking_target(token).await?;
         let email = EmailAddress::parse(visitor_email)?;
         let now = self.now();
-        let busy = self.store.busy(user.id, now, now + i64::from(BOOKING_DAYS + 1) * DAY_MS).await?;
+        let busy = self
+            .store
+            .busy(user.id, now, now + i64::from(BOOKING_DAYS + 1) * DAY_MS)
+            .await?;
         if !availability::is_free_slot(&av, &busy, now, slot, BOOKING_DAYS) {
-            return Err(ServiceError::Conflict("this time is no longer available".into()));
+            return Err(ServiceError::Conflict(
+                "this time is no longer available".into(),
+            ));
         }
-        let contact = self.store.contact_by_email(user.account_id, &email).await?.map(|m| m.contact);
-        let source = if link_enrollment.is_some() { MeetingSource::SequenceEmailLink } else { MeetingSource::MeetingLink };
+        let contact = self
+            .store
+            .contact_by_email(user.account_id, &email)
+            .await?
+            .map(|m| m.contact);
+        let source = if link_enrollment.is_some() {
+            MeetingSource::SequenceEmailLink
+        } else {
+            MeetingSource::MeetingLink
+        };
         let meeting = NewMeeting {
             account_id: user.account_id,
             organizer_id: user.id,
@@ -111,32 +199,67 @@ impl App {
             logged_at: now,
         };
         let targets: Vec<(ContactId, bool)> = contact.iter().map(|c| (c.id, true)).collect();
-        let (meeting_id, outcomes) = self.record_meeting(&meeting, &targets, Actor::rule("meeting_link"), true).await?;
+        let (meeting_id, outcomes) = self
+            .record_meeting(&meeting, &targets, Actor::rule("meeting_link"), true)
+            .await?;
         let unenrolled = outcomes.iter().any(|o| o.outcome == "unenrolled");
-        Ok(BookingOutcome { meeting_id, organizer_name: user.name, starts_at: slot, time_zone: av.time_zone, unenrolled })
+        Ok(BookingOutcome {
+            meeting_id,
+            organizer_name: user.name,
+            starts_at: slot,
+            time_zone: av.time_zone,
+            unenrolled,
+        })
     }
 
     /// `POST /api/v1/meetings`: a meeting from the contact record or an integrated calendar.
     pub async fn log_meeting(&self, caller: &Caller, req: &MeetingRequest) -> Result<MeetingView> {
         caller.require_seat()?;
-        if !matches!(req.source, MeetingSource::ContactRecord | MeetingSource::GoogleCalendar | MeetingSource::OutlookCalendar) {
-            return Err(ServiceError::Validation("source is contact_record, google_calendar or outlook_calendar".into()));
+        if !matches!(
+            req.source,
+            MeetingSource::ContactRecord
+                | MeetingSource::GoogleCalendar
+                | MeetingSource::OutlookCalendar
+        ) {
+            return Err(ServiceError::Validation(
+                "source is contact_record, google_calendar or outlook_calendar".into(),
+            ));
         }
         let account = caller.account.id;
         let organizer = match req.organizer_id {
-            Some(id) => self.store.user(account, UserId(id)).await?.ok_or(ServiceError::NotFound("organizer"))?,
+            Some(id) => self
+                .store
+                .user(account, UserId(id))
+                .await?
+                .ok_or(ServiceError::NotFound("organizer"))?,
             None => caller.user.clone(),
         };
         let starts_at = parse_time(&req.starts_at)?;
-        let ends_at = req.ends_at.as_deref().map(parse_time).transpose()?.unwrap_or(starts_at + 30 * 60_000);
+        let ends_at = req
+            .ends_at
+            .as_deref()
+            .map(parse_time)
+            .transpose()?
+            .unwrap_or(starts_at + 30 * 60_000);
         let mut targets: Vec<(ContactId, bool)> = Vec::new();
         for id in &req.contact_ids {
-            self.store.contact(account, ContactId(*id)).await?.filter(|c| !c.deleted).ok_or(ServiceError::NotFound("contact"))?;
+            self.store
+                .contact(account, ContactId(*id))
+                .await?
+                .filter(|c| !c.deleted)
+                .ok_or(ServiceError::NotFound("contact"))?;
             targets.push((ContactId(*id), true));
         }
         for id in &req.company_ids {
-            self.store.company(account, CompanyId(*id)).await?.ok_or(ServiceError::NotFound("company"))?;
-            for c in self.store.contacts_of_company(account, CompanyId(*id)).await? {
+            self.store
+                .company(account, CompanyId(*id))
+                .await?
+                .ok_or(ServiceError::NotFound("company"))?;
+            for c in self
+                .store
+                .contacts_of_company(account, CompanyId(*id))
+                .await?
+            {
                 if !targets.iter().any(|(t, _)| *t == c) {
                     targets.push((c, false));
                 }
@@ -155,7 +278,9 @@ impl App {
             ends_at,
             logged_at: self.now(),
         };
-        let (id, outcomes) = self.record_meeting(&meeting, &targets, Actor::user(caller.user.id), false).await?;
+        let (id, outcomes) = self
+            .record_meeting(&meeting, &targets, Actor::user(caller.user.id), false)
+            .await?;
         Ok(MeetingView {
             id,
             source: req.source,
@@ -171,39 +296,87 @@ impl App {
 
     /// Stores the meeting and applies the rules to each target `(contact, associated with it)`,
     /// all in one transaction (everything is read before it opens).
-    async fn record_meeting(&self, m: &NewMeeting, targets: &[(ContactId, bool)], actor: Actor, booked: bool) -> Result<(i64, Vec<MeetingOutcomeView>)> {
+    async fn record_meeting(
+        &self,
+        m: &NewMeeting,
+        targets: &[(ContactId, bool)],
+        actor: Actor,
+        booked: bool,
+    ) -> Result<(i64, Vec<MeetingOutcomeView>)> {
         let mut decisions = Vec::new();
         for (contact, with_contact) in targets {
-            let live = self.store.live_enrollment_ids(m.account_id, None, Some(*contact), None).await?;
+            let live = self
+                .store
+                .live_enrollment_ids(m.account_id, None, Some(*contact), None)
+                .await?;
             let mut enrollment = None;
             if let Some(id) = live.first() {
-                enrollment = self.store.enrollment(m.account_id, *id).await?.map(|r| r.enrollment);
+                enrollment = self
+                    .store
+                    .enrollment(m.account_id, *id)
+                    .await?
+                    .map(|r| r.enrollment);
             }
-            let facts = MeetingFacts { source: m.source, organizer: m.organizer_id, with_contact: *with_contact, logged_at: m.logged_at, link_enrollment: m.link_enrollment_id };
+            let facts = MeetingFacts {
+                source: m.source,
+                organizer: m.organizer_id,
+                with_contact: *with_contact,
+                logged_at: m.logged_at,
+                link_enrollment: m.link_enrollment_id,
+            };
             let decision = match &enrollment {
-                Some(e) => decide(&facts, &EnrollmentFacts { id: e.id, enrolled_by: e.enrolled_by, enrolled_at: e.enrolled_at, live: e.is_live() }),
+                Some(e) => decide(
+                    &facts,
+                    &EnrollmentFacts {
+                        id: e.id,
+                        enrolled_by: e.enrolled_by,
+                        enrolled_at: e.enrolled_at,
+                        live: e.is_live(),
+                    },
+                ),
                 None => MeetingDecision::Keep(crate::engine::meetings::Kept::NotEnrolled),
             };
             decisions.push((*contact, *with_contact, enrollment, decision));
         }
         let mut tx = self.store.begin_write().await?;
         let id = self.store.insert_meeting(&mut tx, m).await?;
-        let evidence = Evidence { meeting_id: Some(id), meeting_source: Some(m.source.as_str().to_string()), from: m.booked_email.clone(), ..Default::default() };
+        let evidence = Evidence {
+            meeting_id: Some(id),
+            meeting_source: Some(m.source.as_str().to_string()),
+            from: m.booked_email.clone(),
+            ..Default::default()
+        };
         let mut events = Vec::new();
         let mut outcomes = Vec::new();
         for (contact, with_contact, enrollment, decision) in &decisions {
             let unenroll = *decision == MeetingDecision::Unenroll;
             if let (true, Some(e)) = (unenroll, enrollment) {
-                let req = EndRequest { state: EnrollmentState::Unenrolled, reason: Some(UnenrollReason::MeetingBooked), actor: actor.clone(), evidence: evidence.clone(), now: m.logged_at, hidden: false };
-                self.store.end_enrollments(&mut tx, m.account_id, &[e.id], &req).await?;
+                let req = EndRequest {
+                    state: EnrollmentState::Unenrolled,
+                    reason: Some(UnenrollReason::MeetingBooked),
+                    actor: actor.clone(),
+                    evidence: evidence.clone(),
+                    now: m.logged_at,
+                    hidden: false,
+                };
+                self.store
+                    .end_enrollments(&mut tx, m.account_id, &[e.id], &req)
+                    .await?;
             }
             if *with_contact {
-                let verb = if booked { "Meeting booked" } else { "Meeting logged" };
+                let verb = if booked {
+                    "Meeting booked"
+                } else {
+                    "Meeting logged"
+                };
                 events.push(NewEvent {
                     account_id: m.account_id,
                     contact_id: *contact,
                     // Counted as the sequence's meeting only when it ended the enrollment.
-                    sequence_id: enrollment.as_ref().filter(|_| unenroll).map(|e| e.sequence_id),
+                    sequence_id: enrollment
+                        .as_ref()
+                        .filter(|_| unenroll)
+                        .map(|e| e.sequence_id),
                     enrollment_id: enrollment.as_ref().filter(|_| unenroll).map(|e| e.id),
                     kind: "meeting_booked".into(),
                     at: m.logged_at,
@@ -211,14 +384,29 @@ impl App {
                     reason: None,
                     actor: Some(actor.clone()),
                     evidence: Some(evidence.clone()),
-                    summary: format!("{verb} ({}) for {}", m.source.as_str().replace('_', " "), rfc3339(m.starts_at)),
+                    summary: format!(
+                        "{verb} ({}) for {}",
+                        m.source.as_str().replace('_', " "),
+                        rfc3339(m.starts_at)
+                    ),
                 });
             }
-            outcomes.push(MeetingOutcomeView { contact_id: contact.0, enrollment_id: enrollment.as_ref().map(|e| e.id.0), outcome: decision.as_str().to_string() });
+            outcomes.push(MeetingOutcomeView {
+                contact_id: contact.0,
+                enrollment_id: enrollment.as_ref().map(|e| e.id.0),
+                outcome: decision.as_str().to_string(),
+            });
         }
         self.store.insert_events(&mut tx, &events).await?;
-        if booked && self.store.slot_taken_except(&mut tx, m.organizer_id, m.starts_at, m.ends_at, id).await? {
-            return Err(ServiceError::Conflict("this time is no longer available".into()));
+        if booked
+            && self
+                .store
+                .slot_taken_except(&mut tx, m.organizer_id, m.starts_at, m.ends_at, id)
+                .await?
+        {
+            return Err(ServiceError::Conflict(
+                "this time is no longer available".into(),
+            ));
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok((id, outcomes))

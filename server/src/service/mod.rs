@@ -3,8 +3,8 @@
 
 mod contacts;
 mod enroll;
-pub mod login;
 mod execute;
+pub mod login;
 mod recipients;
 mod sequences;
 mod unenroll;
@@ -21,8 +21,8 @@ mod unsubscribe;
 mod users;
 mod workflows;
 
-pub use unsubscribe::UnsubscribeOutcome;
 pub use meetings::{BookingOutcome, BookingPage};
+pub use unsubscribe::UnsubscribeOutcome;
 pub use workflows::KeyCaller;
 
 pub use execute::TickReport;
@@ -161,7 +161,11 @@ impl ServiceError {
     /// The wire body (5xx messages are opaque).
     pub fn body(&self) -> shared::ErrorBody {
         let code = self.code();
-        let message = if code == ErrorCode::Internal { "internal error".to_string() } else { self.to_string() };
+        let message = if code == ErrorCode::Internal {
+            "internal error".to_string()
+        } else {
+            self.to_string()
+        };
         shared::ErrorBody { code, message }
     }
 }

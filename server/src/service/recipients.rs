@@ -1,7 +1,9 @@
 //! The panel's hot path: for each recipient address, the contact, its live enrollment and its
 //! recent unenrollments and auto-replies.
 
-use shared::{ActiveEnrollmentView, ContactSummary, RecentUnenrollmentView, RecipientView, RecipientsResponse};
+use shared::{
+    ActiveEnrollmentView, ContactSummary, RecentUnenrollmentView, RecipientView, RecipientsResponse,
+};
 
 use super::views::*;
 use super::*;
@@ -13,9 +15,15 @@ const RECENT_MS: Millis = 30 * 24 * 3600 * 1000;
 pub const MAX_RECIPIENTS: usize = 50;
 
 impl App {
-    pub async fn recipients(&self, caller: &Caller, emails: &[String]) -> Result<RecipientsResponse> {
+    pub async fn recipients(
+        &self,
+        caller: &Caller,
+        emails: &[String],
+    ) -> Result<RecipientsResponse> {
         if emails.len() > MAX_RECIPIENTS {
-            return Err(ServiceError::Validation(format!("ask for at most {MAX_RECIPIENTS} addresses at a time")));
+            return Err(ServiceError::Validation(format!(
+                "ask for at most {MAX_RECIPIENTS} addresses at a time"
+            )));
         }
         let mut out = Vec::with_capacity(emails.len());
         for raw in emails {
@@ -58,7 +66,11 @@ impl App {
             unsubscribed: c.unsubscribed,
         });
         let since = self.now() - RECENT_MS;
-        for (row, next_kind) in self.store.enrollments_with_next_kind(account, c.id, 10).await? {
+        for (row, next_kind) in self
+            .store
+            .enrollments_with_next_kind(account, c.id, 10)
+            .await?
+        {
             let e = &row.enrollment;
             if e.is_live() {
                 view.enrollment = Some(ActiveEnrollmentView {
@@ -71,8 +83,16 @@ impl App {
                     step_number: e.current_step,
                     total_steps: e.total_steps,
                     next_step_kind: next_kind,
-                    next_step_at: if e.state == EnrollmentState::Active { e.next_run_at.map(rfc3339) } else { None },
-                    enrolled_by: user_ref(e.enrolled_by.0, &row.enrolled_by_name, &row.enrolled_by_email),
+                    next_step_at: if e.state == EnrollmentState::Active {
+                        e.next_run_at.map(rfc3339)
+                    } else {
+                        None
+                    },
+                    enrolled_by: user_ref(
+                        e.enrolled_by.0,
+                        &row.enrolled_by_name,
+                        &row.enrolled_by_email,
+                    ),
                     enrolled_at: rfc3339(e.enrolled_at),
                 });
             } else if let (Some(reason), Some(at)) = (e.unenroll_reason, e.ended_at) {
@@ -82,13 +102,25 @@ impl App {
                         sequence_name: row.sequence_name.clone(),
                         reason,
                         at: rfc3339(at),
-                        actor: e.actor.as_ref().map(|a| actor_view(a, row.actor_user.as_ref())),
+                        actor: e
+                            .actor
+                            .as_ref()
+                            .map(|a| actor_view(a, row.actor_user.as_ref())),
                         evidence: e.evidence.clone(),
                     });
                 }
             }
         }
-        let auto = self.store.events_of_kinds(account, c.id, &["ooo_received", "auto_reply_received"], since, 3).await?;
+        let auto = self
+            .store
+            .events_of_kinds(
+                account,
+                c.id,
+                &["ooo_received", "auto_reply_received"],
+                since,
+                3,
+            )
+            .await?;
         view.recent_auto_replies = auto.iter().map(event_view).collect();
         Ok(view)
     }

@@ -1,8 +1,8 @@
 //! Sequences: CRUD, enrollments list, Scheduled tab, performance figures.
 
 use shared::{
-    EnrollmentListResponse, PerformanceView, ReasonCount, ScheduledResponse, ScheduledStepView, SequenceRequest, SequenceView,
-    UnenrollReason,
+    EnrollmentListResponse, PerformanceView, ReasonCount, ScheduledResponse, ScheduledStepView,
+    SequenceRequest, SequenceView, UnenrollReason,
 };
 
 use super::views::*;
@@ -35,15 +35,27 @@ fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
         if s.kind == StepKind::Unknown {
             return bad(format!("step {} has an unknown kind", i + 1));
         }
-        if s.kind == StepKind::AutomatedEmail && (s.body.trim().is_empty() || (i == 0 && s.subject.trim().is_empty())) {
-            return bad(format!("step {}: an automated email needs a body (and step 1 a subject)", i + 1));
+        if s.kind == StepKind::AutomatedEmail
+            && (s.body.trim().is_empty() || (i == 0 && s.subject.trim().is_empty()))
+        {
+            return bad(format!(
+                "step {}: an automated email needs a body (and step 1 a subject)",
+                i + 1
+            ));
         }
         if s.delay_days > 365 {
             return bad(format!("step {}: the delay is at most 365 days", i + 1));
         }
-        let unknown: Vec<String> = template::unknown_tokens(&s.subject).into_iter().chain(template::unknown_tokens(&s.body)).collect();
+        let unknown: Vec<String> = template::unknown_tokens(&s.subject)
+            .into_iter()
+            .chain(template::unknown_tokens(&s.body))
+            .collect();
         if !unknown.is_empty() {
-            return bad(format!("step {}: unknown personalization token(s): {}", i + 1, unknown.join(", ")));
+            return bad(format!(
+                "step {}: unknown personalization token(s): {}",
+                i + 1,
+                unknown.join(", ")
+            ));
         }
         steps.push(Step {
             number: (i + 1) as u32,
@@ -57,7 +69,12 @@ fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
     Ok(SequenceFields {
         name: req.name.trim().to_string(),
         steps,
-        window: SendWindow { time_zone, start_hour: w.start_hour, end_hour: w.end_hour, weekdays_only: w.weekdays_only },
+        window: SendWindow {
+            time_zone,
+            start_hour: w.start_hour,
+            end_hour: w.end_hour,
+            weekdays_only: w.weekdays_only,
+        },
         unenroll_same_company: req.unenroll_same_company,
         ooo_policy: match req.ooo_policy {
             None | Some(OooPolicy::Unknown) => OooPolicy::PauseUntilReturn,
@@ -67,30 +84,59 @@ fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
 }
 
 impl App {
-    pub async fn create_sequence(&self, caller: &Caller, req: &SequenceRequest) -> Result<SequenceView> {
+    pub async fn create_sequence(
+        &self,
+        caller: &Caller,
+        req: &SequenceRequest,
+    ) -> Result<SequenceView> {
         caller.require_seat()?;
         let f = fields(req)?;
-        let s = self.store.create_sequence(caller.account.id, caller.user.id, &f, self.now()).await?;
+        let s = self
+            .store
+            .create_sequence(caller.account.id, caller.user.id, &f, self.now())
+            .await?;
         Ok(sequence_view(&s, &caller.user, 0))
     }
 
-    pub async fn update_sequence(&self, caller: &Caller, id: SequenceId, req: &SequenceRequest) -> Result<SequenceView> {
+    pub async fn update_sequence(
+        &self,
+        caller: &Caller,
+        id: SequenceId,
+        req: &SequenceRequest,
+    ) -> Result<SequenceView> {
         caller.require_seat()?;
         let f = fields(req)?;
-        if !self.store.update_sequence(caller.account.id, id, &f).await? {
+        if !self
+            .store
+            .update_sequence(caller.account.id, id, &f)
+            .await?
+        {
             return Err(ServiceError::NotFound("sequence"));
         }
         self.sequence(caller, id).await
     }
 
     pub(crate) async fn load_sequence(&self, caller: &Caller, id: SequenceId) -> Result<Sequence> {
-        self.store.sequence(caller.account.id, id).await?.ok_or(ServiceError::NotFound("sequence"))
+        self.store
+            .sequence(caller.account.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("sequence"))
     }
 
     pub async fn sequence(&self, caller: &Caller, id: SequenceId) -> Result<SequenceView> {
         let s = self.load_sequence(caller, id).await?;
-        let creator = self.store.user(caller.account.id, s.creator_id).await?.ok_or(ServiceError::NotFound("creator"))?;
-        let live = self.store.live_counts(caller.account.id).await?.into_iter().find(|(i, _)| *i == id).map_or(0, |(_, n)| n);
+        let creator = self
+            .store
+            .user(caller.account.id, s.creator_id)
+            .await?
+            .ok_or(ServiceError::NotFound("creator"))?;
+        let live = self
+            .store
+            .live_counts(caller.account.id)
+            .await?
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map_or(0, |(_, n)| n);
         Ok(sequence_view(&s, &creator, live))
     }
 
@@ -109,10 +155,20 @@ impl App {
             .collect())
     }
 
-    pub async fn sequence_enrollments(&self, caller: &Caller, id: SequenceId, state: Option<EnrollmentState>) -> Result<EnrollmentListResponse> {
+    pub async fn sequence_enrollments(
+        &self,
+        caller: &Caller,
+        id: SequenceId,
+        state: Option<EnrollmentState>,
+    ) -> Result<EnrollmentListResponse> {
         self.load_sequence(caller, id).await?;
-        let rows = self.store.enrollments_of_sequence(caller.account.id, id, state).await?;
-        Ok(EnrollmentListResponse { enrollments: rows.iter().map(enrollment_view).collect() })
+        let rows = self
+            .store
+            .enrollments_of_sequence(caller.account.id, id, state)
+            .await?;
+        Ok(EnrollmentListResponse {
+            enrollments: rows.iter().map(enrollment_view).collect(),
+        })
     }
 
     pub async fn scheduled(&self, caller: &Caller, id: SequenceId) -> Result<ScheduledResponse> {
@@ -125,7 +181,11 @@ impl App {
                     let step = s.step(r.step_number);
                     ScheduledStepView {
                         enrollment_id: r.enrollment_id.0,
-                        contact: shared::ContactRef { id: r.contact_id.0, name: r.contact_name.clone(), email: r.contact_email.clone() },
+                        contact: shared::ContactRef {
+                            id: r.contact_id.0,
+                            name: r.contact_name.clone(),
+                            email: r.contact_email.clone(),
+                        },
                         step_number: r.step_number,
                         total_steps: r.total_steps,
                         kind: step.map_or(StepKind::Unknown, |s| s.kind),
@@ -141,7 +201,13 @@ impl App {
     pub async fn performance(&self, caller: &Caller, id: SequenceId) -> Result<PerformanceView> {
         self.load_sequence(caller, id).await?;
         let counts = self.store.performance(caller.account.id, id).await?;
-        let kind = |k: &str| counts.by_kind.iter().find(|(n, _)| n == k).map_or(0, |(_, c)| *c);
+        let kind = |k: &str| {
+            counts
+                .by_kind
+                .iter()
+                .find(|(n, _)| n == k)
+                .map_or(0, |(_, c)| *c)
+        };
         Ok(PerformanceView {
             sequence_id: id.0,
             enrolled: kind("enrolled"),
@@ -156,7 +222,9 @@ impl App {
             unenrolled_by_reason: counts
                 .unenrolled_by_reason
                 .iter()
-                .filter_map(|(r, c)| UnenrollReason::parse(r).map(|reason| ReasonCount { reason, count: *c }))
+                .filter_map(|(r, c)| {
+                    UnenrollReason::parse(r).map(|reason| ReasonCount { reason, count: *c })
+                })
                 .collect(),
         })
     }
@@ -165,20 +233,32 @@ impl App {
     pub async fn delete_sequence(&self, caller: &Caller, id: SequenceId) -> Result<()> {
         caller.require_seat()?;
         let now = self.now();
-        let live = self.store.live_enrollment_ids(caller.account.id, Some(id), None, None).await?;
+        let live = self
+            .store
+            .live_enrollment_ids(caller.account.id, Some(id), None, None)
+            .await?;
         let mut tx = self.store.begin_write().await?;
-        if !self.store.mark_sequence_deleted(&mut tx, caller.account.id, id, now).await? {
+        if !self
+            .store
+            .mark_sequence_deleted(&mut tx, caller.account.id, id, now)
+            .await?
+        {
             return Err(ServiceError::NotFound("sequence"));
         }
         let req = EndRequest {
             state: EnrollmentState::Unenrolled,
             reason: Some(UnenrollReason::SequenceDeleted),
             actor: Actor::user(caller.user.id),
-            evidence: Evidence { note: Some("sequence deleted".into()), ..Default::default() },
+            evidence: Evidence {
+                note: Some("sequence deleted".into()),
+                ..Default::default()
+            },
             now,
             hidden: false,
         };
-        self.store.end_enrollments(&mut tx, caller.account.id, &live, &req).await?;
+        self.store
+            .end_enrollments(&mut tx, caller.account.id, &live, &req)
+            .await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! Ending enrollments by hand (`manual`, with the surface) or by a rule/system actor.
 
-use shared::{BulkUnenrollItem, BulkUnenrollResponse, EnrollmentView, UnenrollByEmailResponse, UnenrollReason, UnenrollSurface};
+use shared::{
+    BulkUnenrollItem, BulkUnenrollResponse, EnrollmentView, UnenrollByEmailResponse,
+    UnenrollReason, UnenrollSurface,
+};
 
 use super::views::enrollment_view;
 use super::*;
@@ -9,63 +12,144 @@ use crate::store::{EndRequest, StoreError};
 
 impl App {
     /// Ends the live enrollments among `ids` in one transaction; returns the ones that ended.
-    pub async fn end(&self, account: AccountId, ids: &[EnrollmentId], reason: UnenrollReason, actor: Actor, evidence: Evidence, hidden: bool) -> Result<Vec<Enrollment>> {
-        let req = EndRequest { state: EnrollmentState::Unenrolled, reason: Some(reason), actor, evidence, now: self.now(), hidden };
+    pub async fn end(
+        &self,
+        account: AccountId,
+        ids: &[EnrollmentId],
+        reason: UnenrollReason,
+        actor: Actor,
+        evidence: Evidence,
+        hidden: bool,
+    ) -> Result<Vec<Enrollment>> {
+        let req = EndRequest {
+            state: EnrollmentState::Unenrolled,
+            reason: Some(reason),
+            actor,
+            evidence,
+            now: self.now(),
+            hidden,
+        };
         let mut tx = self.store.begin_write().await?;
-        let ended = self.store.end_enrollments(&mut tx, account, ids, &req).await?;
+        let ended = self
+            .store
+            .end_enrollments(&mut tx, account, ids, &req)
+            .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ended)
     }
 
     /// A user unenrolls enrollments by hand. Per-item results, in request order.
-    pub async fn unenroll_many(&self, caller: &Caller, ids: &[EnrollmentId], surface: UnenrollSurface) -> Result<BulkUnenrollResponse> {
+    pub async fn unenroll_many(
+        &self,
+        caller: &Caller,
+        ids: &[EnrollmentId],
+        surface: UnenrollSurface,
+    ) -> Result<BulkUnenrollResponse> {
         caller.require_seat()?;
         if ids.len() > 20_000 {
-            return Err(ServiceError::Validation("unenroll at most 20000 enrollments at a time".into()));
+            return Err(ServiceError::Validation(
+                "unenroll at most 20000 enrollments at a time".into(),
+            ));
         }
-        let evidence = Evidence { surface: Some(surface), ..Default::default() };
-        let ended = self.end(caller.account.id, ids, UnenrollReason::Manual, Actor::user(caller.user.id), evidence, false).await?;
-        let ended_ids: std::collections::HashSet<EnrollmentId> = ended.iter().map(|e| e.id).collect();
-        let missing: Vec<EnrollmentId> = ids.iter().copied().filter(|i| !ended_ids.contains(i)).collect();
-        let states = self.store.enrollment_states(caller.account.id, &missing).await?;
+        let evidence = Evidence {
+            surface: Some(surface),
+            ..Default::default()
+        };
+        let ended = self
+            .end(
+                caller.account.id,
+                ids,
+                UnenrollReason::Manual,
+                Actor::user(caller.user.id),
+                evidence,
+                false,
+            )
+            .await?;
+        let ended_ids: std::collections::HashSet<EnrollmentId> =
+            ended.iter().map(|e| e.id).collect();
+        let missing: Vec<EnrollmentId> = ids
+            .iter()
+            .copied()
+            .filter(|i| !ended_ids.contains(i))
+            .collect();
+        let states = self
+            .store
+            .enrollment_states(caller.account.id, &missing)
+            .await?;
         let results = ids
             .iter()
             .map(|id| {
                 if ended_ids.contains(id) {
-                    return BulkUnenrollItem { enrollment_id: id.0, enrollment: None, error: None };
+                    return BulkUnenrollItem {
+                        enrollment_id: id.0,
+                        enrollment: None,
+                        error: None,
+                    };
                 }
                 let err = match states.iter().find(|(i, _)| i == id) {
                     Some((_, state)) => ServiceError::EnrollmentNotActive(*state),
                     None => ServiceError::NotFound("enrollment"),
                 };
-                BulkUnenrollItem { enrollment_id: id.0, enrollment: None, error: Some(err.body()) }
+                BulkUnenrollItem {
+                    enrollment_id: id.0,
+                    enrollment: None,
+                    error: Some(err.body()),
+                }
             })
             .collect();
-        Ok(BulkUnenrollResponse { unenrolled: ended.len() as u64, results })
+        Ok(BulkUnenrollResponse {
+            unenrolled: ended.len() as u64,
+            results,
+        })
     }
 
     /// Unenrolls one enrollment; errors when it is not live.
-    pub async fn unenroll_one(&self, caller: &Caller, id: EnrollmentId, surface: UnenrollSurface) -> Result<EnrollmentView> {
+    pub async fn unenroll_one(
+        &self,
+        caller: &Caller,
+        id: EnrollmentId,
+        surface: UnenrollSurface,
+    ) -> Result<EnrollmentView> {
         let res = self.unenroll_many(caller, &[id], surface).await?;
         if let Some(err) = res.results.first().and_then(|r| r.error.clone()) {
             return Err(match err.code {
                 shared::ErrorCode::NotFound => ServiceError::NotFound("enrollment"),
                 _ => {
-                    let state = self.store.enrollment(caller.account.id, id).await?.map_or(EnrollmentState::Unknown, |r| r.enrollment.state);
+                    let state = self
+                        .store
+                        .enrollment(caller.account.id, id)
+                        .await?
+                        .map_or(EnrollmentState::Unknown, |r| r.enrollment.state);
                     ServiceError::EnrollmentNotActive(state)
                 }
             });
         }
-        let row = self.store.enrollment(caller.account.id, id).await?.ok_or(ServiceError::NotFound("enrollment"))?;
+        let row = self
+            .store
+            .enrollment(caller.account.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("enrollment"))?;
         Ok(enrollment_view(&row))
     }
 
     /// Unenrolls the live enrollment of the contact owning `email` (primary or secondary).
-    pub async fn unenroll_by_email(&self, caller: &Caller, email: &str, surface: UnenrollSurface) -> Result<UnenrollByEmailResponse> {
+    pub async fn unenroll_by_email(
+        &self,
+        caller: &Caller,
+        email: &str,
+        surface: UnenrollSurface,
+    ) -> Result<UnenrollByEmailResponse> {
         caller.require_seat()?;
         let email = EmailAddress::parse(email)?;
-        let m = self.store.contact_by_email(caller.account.id, &email).await?.ok_or(ServiceError::NotFound("contact"))?;
-        let live = self.store.live_enrollment_ids(caller.account.id, None, Some(m.contact.id), None).await?;
+        let m = self
+            .store
+            .contact_by_email(caller.account.id, &email)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))?;
+        let live = self
+            .store
+            .live_enrollment_ids(caller.account.id, None, Some(m.contact.id), None)
+            .await?;
         self.unenroll_many(caller, &live, surface).await?;
         let mut unenrolled = Vec::new();
         for id in live {

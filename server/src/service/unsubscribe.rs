@@ -18,9 +18,19 @@ impl App {
     /// The enrollment and contact behind a token: `Validation` for a bad token, `NotFound` for a
     /// well-signed one whose enrollment or contact is gone.
     async fn unsubscribe_target(&self, token: &str) -> Result<(Enrollment, Contact)> {
-        let eid = self.parse_unsubscribe_token(token).map_err(|e: LinkError| ServiceError::Validation(e.to_string()))?;
-        let e = self.store.enrollment_for_link(eid).await?.ok_or(ServiceError::NotFound("enrollment"))?;
-        let c = self.store.contact(e.account_id, e.contact_id).await?.ok_or(ServiceError::NotFound("contact"))?;
+        let eid = self
+            .parse_unsubscribe_token(token)
+            .map_err(|e: LinkError| ServiceError::Validation(e.to_string()))?;
+        let e = self
+            .store
+            .enrollment_for_link(eid)
+            .await?
+            .ok_or(ServiceError::NotFound("enrollment"))?;
+        let c = self
+            .store
+            .contact(e.account_id, e.contact_id)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))?;
         Ok((e, c))
     }
 
@@ -35,11 +45,21 @@ impl App {
         let (e, c) = self.unsubscribe_target(token).await?;
         let email = c.email.to_string();
         let now = self.now();
-        let live = self.store.live_enrollment_ids(e.account_id, None, Some(c.id), None).await?;
-        let evidence = Evidence { unsubscribe_token_id: Some(token_id(token)), from: Some(email.clone()), ..Default::default() };
+        let live = self
+            .store
+            .live_enrollment_ids(e.account_id, None, Some(c.id), None)
+            .await?;
+        let evidence = Evidence {
+            unsubscribe_token_id: Some(token_id(token)),
+            from: Some(email.clone()),
+            ..Default::default()
+        };
         let actor = Actor::rule("unsubscribe_link");
         let mut tx = self.store.begin_write().await?;
-        let changed = self.store.mark_unsubscribed(&mut tx, e.account_id, c.id).await?;
+        let changed = self
+            .store
+            .mark_unsubscribed(&mut tx, e.account_id, c.id)
+            .await?;
         if changed {
             let event = NewEvent {
                 account_id: e.account_id,
@@ -56,9 +76,22 @@ impl App {
             };
             self.store.insert_events(&mut tx, &[event]).await?;
         }
-        let req = EndRequest { state: EnrollmentState::Unenrolled, reason: Some(UnenrollReason::Unsubscribed), actor, evidence, now, hidden: false };
-        self.store.end_enrollments(&mut tx, e.account_id, &live, &req).await?;
+        let req = EndRequest {
+            state: EnrollmentState::Unenrolled,
+            reason: Some(UnenrollReason::Unsubscribed),
+            actor,
+            evidence,
+            now,
+            hidden: false,
+        };
+        self.store
+            .end_enrollments(&mut tx, e.account_id, &live, &req)
+            .await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
-        Ok(if changed { UnsubscribeOutcome::Unsubscribed { email } } else { UnsubscribeOutcome::AlreadyUnsubscribed { email } })
+        Ok(if changed {
+            UnsubscribeOutcome::Unsubscribed { email }
+        } else {
+            UnsubscribeOutcome::AlreadyUnsubscribed { email }
+        })
     }
 }

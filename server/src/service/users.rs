@@ -2,7 +2,10 @@
 //! Losing a seat ends the live enrollments in sequences the user created (`creator_downgraded`);
 //! deactivation or deletion ends them with `creator_deleted`.
 
-use shared::{AccountSettingsView, CreateUserRequest, UpdateUserRequest, UserListResponse, UserUpdateResponse, UserView};
+use shared::{
+    AccountSettingsView, CreateUserRequest, UpdateUserRequest, UserListResponse,
+    UserUpdateResponse, UserView,
+};
 
 use super::login::hash_password;
 use super::views::user_view;
@@ -11,7 +14,11 @@ use crate::domain::{Actor, Evidence};
 use crate::store::TrustSettings;
 
 fn clean_list(items: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = items.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+    let mut out: Vec<String> = items
+        .iter()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
     out.sort();
     out.dedup();
     out
@@ -20,26 +27,61 @@ fn clean_list(items: &[String]) -> Vec<String> {
 impl App {
     pub async fn list_users(&self, caller: &Caller) -> Result<UserListResponse> {
         caller.require_admin()?;
-        Ok(UserListResponse { users: self.store.users(caller.account.id).await?.iter().map(user_view).collect() })
+        Ok(UserListResponse {
+            users: self
+                .store
+                .users(caller.account.id)
+                .await?
+                .iter()
+                .map(user_view)
+                .collect(),
+        })
     }
 
     pub async fn create_user(&self, caller: &Caller, req: &CreateUserRequest) -> Result<UserView> {
         caller.require_admin()?;
         let email = EmailAddress::parse(&req.email)?;
-        if req.name.trim().is_empty() || matches!(req.role, Role::Unknown) || matches!(req.seat, Some(Seat::Unknown)) {
-            return Err(ServiceError::Validation("give a name, a role (admin or user) and a known seat or none".into()));
+        if req.name.trim().is_empty()
+            || matches!(req.role, Role::Unknown)
+            || matches!(req.seat, Some(Seat::Unknown))
+        {
+            return Err(ServiceError::Validation(
+                "give a name, a role (admin or user) and a known seat or none".into(),
+            ));
         }
         if req.password.as_deref().is_some_and(|p| p.len() < 12) {
-            return Err(ServiceError::Validation("passwords have at least 12 characters".into()));
+            return Err(ServiceError::Validation(
+                "passwords have at least 12 characters".into(),
+            ));
         }
         let hash = req.password.as_deref().map(hash_password);
-        let user = self.store.create_user(caller.account.id, &email, req.name.trim(), req.role, req.seat, hash.as_deref(), self.now()).await?;
+        let user = self
+            .store
+            .create_user(
+                caller.account.id,
+                &email,
+                req.name.trim(),
+                req.role,
+                req.seat,
+                hash.as_deref(),
+                self.now(),
+            )
+            .await?;
         Ok(user_view(&user))
     }
 
-    pub async fn update_user(&self, caller: &Caller, id: UserId, req: &UpdateUserRequest) -> Result<UserUpdateResponse> {
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: UserId,
+        req: &UpdateUserRequest,
+    ) -> Result<UserUpdateResponse> {
         caller.require_admin()?;
-        let before = self.store.user(caller.account.id, id).await?.ok_or(ServiceError::NotFound("user"))?;
+        let before = self
+            .store
+            .user(caller.account.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
         let mut user = before.clone();
         if let Some(name) = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             user.name = name.to_string();
@@ -54,39 +96,84 @@ impl App {
             user.status = status;
         }
         if before.status == UserStatus::Deleted && user.status != UserStatus::Deleted {
-            return Err(ServiceError::Validation("a deleted user cannot be restored".into()));
+            return Err(ServiceError::Validation(
+                "a deleted user cannot be restored".into(),
+            ));
         }
         self.store.update_user_seat_status(&user).await?;
         let reason = if before.status == UserStatus::Active && user.status != UserStatus::Active {
-            Some((UnenrollReason::CreatorDeleted, format!("{} was {}", user.email, user.status)))
+            Some((
+                UnenrollReason::CreatorDeleted,
+                format!("{} was {}", user.email, user.status),
+            ))
         } else if before.seat.is_some() && user.seat.is_none() {
-            Some((UnenrollReason::CreatorDowngraded, format!("{} lost their seat", user.email)))
+            Some((
+                UnenrollReason::CreatorDowngraded,
+                format!("{} lost their seat", user.email),
+            ))
         } else {
             None
         };
         let mut unenrolled = 0;
         if let Some((reason, note)) = reason {
-            let live = self.store.live_enrollment_ids(caller.account.id, None, None, Some(id)).await?;
-            let evidence = Evidence { note: Some(note), ..Default::default() };
-            unenrolled = self.end(caller.account.id, &live, reason, Actor::user(caller.user.id), evidence, false).await?.len() as u64;
+            let live = self
+                .store
+                .live_enrollment_ids(caller.account.id, None, None, Some(id))
+                .await?;
+            let evidence = Evidence {
+                note: Some(note),
+                ..Default::default()
+            };
+            unenrolled = self
+                .end(
+                    caller.account.id,
+                    &live,
+                    reason,
+                    Actor::user(caller.user.id),
+                    evidence,
+                    false,
+                )
+                .await?
+                .len() as u64;
         }
-        Ok(UserUpdateResponse { user: user_view(&user), unenrolled })
+        Ok(UserUpdateResponse {
+            user: user_view(&user),
+            unenrolled,
+        })
     }
 
     /// Deleting is a status: the user's history stays attributable.
     pub async fn delete_user(&self, caller: &Caller, id: UserId) -> Result<UserUpdateResponse> {
-        self.update_user(caller, id, &UpdateUserRequest { status: Some(UserStatus::Deleted), ..Default::default() }).await
+        self.update_user(
+            caller,
+            id,
+            &UpdateUserRequest {
+                status: Some(UserStatus::Deleted),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     pub async fn account_settings(&self, caller: &Caller) -> Result<AccountSettingsView> {
         caller.require_admin()?;
         let s = self.store.trust_settings(caller.account.id).await?;
-        Ok(AccountSettingsView { trusted_tenant_ids: s.trusted_tenant_ids, google_hosted_domains: s.google_hosted_domains })
+        Ok(AccountSettingsView {
+            trusted_tenant_ids: s.trusted_tenant_ids,
+            google_hosted_domains: s.google_hosted_domains,
+        })
     }
 
-    pub async fn set_account_settings(&self, caller: &Caller, req: &AccountSettingsView) -> Result<AccountSettingsView> {
+    pub async fn set_account_settings(
+        &self,
+        caller: &Caller,
+        req: &AccountSettingsView,
+    ) -> Result<AccountSettingsView> {
         caller.require_admin()?;
-        let s = TrustSettings { trusted_tenant_ids: clean_list(&req.trusted_tenant_ids), google_hosted_domains: clean_list(&req.google_hosted_domains) };
+        let s = TrustSettings {
+            trusted_tenant_ids: clean_list(&req.trusted_tenant_ids),
+            google_hosted_domains: clean_list(&req.google_hosted_domains),
+        };
         self.store.set_trust_settings(caller.account.id, &s).await?;
         self.account_settings(caller).await
     }

@@ -7,17 +7,31 @@ use crate::domain::{self, Contact, Enrollment, User};
 use crate::store::{EnrollmentRow, EventRow};
 
 pub fn user_ref(id: i64, name: &str, email: &str) -> UserRef {
-    UserRef { id, name: name.to_string(), email: email.to_string() }
+    UserRef {
+        id,
+        name: name.to_string(),
+        email: email.to_string(),
+    }
 }
 
 pub fn user_view(u: &User) -> UserView {
-    UserView { id: u.id.0, email: u.email.to_string(), name: u.name.clone(), role: u.role, seat: u.seat, status: u.status }
+    UserView {
+        id: u.id.0,
+        email: u.email.to_string(),
+        name: u.name.clone(),
+        role: u.role,
+        seat: u.seat,
+        status: u.status,
+    }
 }
 
 pub fn actor_view(actor: &domain::Actor, user: Option<&(String, String)>) -> ActorView {
     ActorView {
         kind: actor.kind,
-        user: actor.user_id.zip(user).map(|(id, (name, email))| user_ref(id.0, name, email)),
+        user: actor
+            .user_id
+            .zip(user)
+            .map(|(id, (name, email))| user_ref(id.0, name, email)),
         name: actor.name.clone(),
     }
 }
@@ -26,19 +40,37 @@ pub fn enrollment_view(row: &EnrollmentRow) -> EnrollmentView {
     let e: &Enrollment = &row.enrollment;
     EnrollmentView {
         id: e.id.0,
-        contact: ContactRef { id: e.contact_id.0, name: row.contact_name.clone(), email: row.contact_email.clone() },
-        sequence: SequenceRef { id: e.sequence_id.0, name: row.sequence_name.clone() },
+        contact: ContactRef {
+            id: e.contact_id.0,
+            name: row.contact_name.clone(),
+            email: row.contact_email.clone(),
+        },
+        sequence: SequenceRef {
+            id: e.sequence_id.0,
+            name: row.sequence_name.clone(),
+        },
         state: e.state,
         pause_reason: e.pause_reason,
         paused_until: e.paused_until.map(rfc3339),
         unenroll_reason: e.unenroll_reason,
         current_step: e.current_step,
         total_steps: e.total_steps,
-        next_step_at: if e.state == EnrollmentState::Active { e.next_run_at.map(rfc3339) } else { None },
-        enrolled_by: user_ref(e.enrolled_by.0, &row.enrolled_by_name, &row.enrolled_by_email),
+        next_step_at: if e.state == EnrollmentState::Active {
+            e.next_run_at.map(rfc3339)
+        } else {
+            None
+        },
+        enrolled_by: user_ref(
+            e.enrolled_by.0,
+            &row.enrolled_by_name,
+            &row.enrolled_by_email,
+        ),
         enrolled_at: rfc3339(e.enrolled_at),
         ended_at: e.ended_at.map(rfc3339),
-        ended_by: e.actor.as_ref().map(|a| actor_view(a, row.actor_user.as_ref())),
+        ended_by: e
+            .actor
+            .as_ref()
+            .map(|a| actor_view(a, row.actor_user.as_ref())),
         evidence: e.evidence.clone(),
     }
 }
@@ -49,14 +81,24 @@ pub fn event_view(ev: &EventRow) -> TimelineEventView {
         kind: ev.kind.clone(),
         at: rfc3339(ev.at),
         summary: ev.summary.clone(),
-        sequence: ev.sequence.as_ref().map(|(id, name)| SequenceRef { id: id.0, name: name.clone() }),
+        sequence: ev.sequence.as_ref().map(|(id, name)| SequenceRef {
+            id: id.0,
+            name: name.clone(),
+        }),
         enrollment_id: ev.enrollment_id.map(|e| e.0),
-        actor: ev.actor.as_ref().map(|a| actor_view(a, ev.actor_user.as_ref())),
+        actor: ev
+            .actor
+            .as_ref()
+            .map(|a| actor_view(a, ev.actor_user.as_ref())),
         evidence: ev.evidence.clone(),
     }
 }
 
-pub fn contact_view(c: &Contact, company: Option<&domain::Company>, owner: Option<&User>) -> ContactView {
+pub fn contact_view(
+    c: &Contact,
+    company: Option<&domain::Company>,
+    owner: Option<&User>,
+) -> ContactView {
     ContactView {
         id: c.id.0,
         email: c.email.to_string(),
@@ -65,7 +107,10 @@ pub fn contact_view(c: &Contact, company: Option<&domain::Company>, owner: Optio
         last_name: c.last_name.clone(),
         name: c.display_name(),
         title: c.title.clone(),
-        company: company.map(|co| CompanyRef { id: co.id.0, name: co.name.clone() }),
+        company: company.map(|co| CompanyRef {
+            id: co.id.0,
+            name: co.name.clone(),
+        }),
         owner: owner.map(|u| user_ref(u.id.0, &u.name, u.email.as_str())),
         email_status: c.email_status,
         unsubscribed: c.unsubscribed,
@@ -73,7 +118,11 @@ pub fn contact_view(c: &Contact, company: Option<&domain::Company>, owner: Optio
 }
 
 pub fn company_view(c: &domain::Company) -> CompanyView {
-    CompanyView { id: c.id.0, name: c.name.clone(), domains: c.domains.clone() }
+    CompanyView {
+        id: c.id.0,
+        name: c.name.clone(),
+        domains: c.domains.clone(),
+    }
 }
 
 pub fn sequence_view(s: &domain::Sequence, creator: &User, live: u64) -> SequenceView {
@@ -84,7 +133,14 @@ pub fn sequence_view(s: &domain::Sequence, creator: &User, live: u64) -> Sequenc
         steps: s
             .steps
             .iter()
-            .map(|st| StepView { number: st.number, kind: st.kind, delay_days: st.delay_days, business_days: st.business_days, subject: st.subject.clone(), body: st.body.clone() })
+            .map(|st| StepView {
+                number: st.number,
+                kind: st.kind,
+                delay_days: st.delay_days,
+                business_days: st.business_days,
+                subject: st.subject.clone(),
+                body: st.body.clone(),
+            })
             .collect(),
         send_window: shared::SendWindow {
             time_zone: s.window.time_zone.name().to_string(),

@@ -23,19 +23,28 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
 impl Store {
     pub async fn create_account(&self, name: &str, tier: Tier, now: Millis) -> Result<Account> {
         let mut c = self.conn().await?;
-        let id: i64 = sqlx::query("INSERT INTO accounts (name, tier, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(name)
-            .bind(tier.as_str())
-            .bind(now)
-            .fetch_one(&mut *c)
-            .await?
-            .try_get("id")?;
-        Ok(Account { id: AccountId(id), name: name.to_string(), tier })
+        let id: i64 = sqlx::query(
+            "INSERT INTO accounts (name, tier, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(tier.as_str())
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?
+        .try_get("id")?;
+        Ok(Account {
+            id: AccountId(id),
+            name: name.to_string(),
+            tier,
+        })
     }
 
     pub async fn account(&self, id: AccountId) -> Result<Option<Account>> {
         let mut c = self.conn().await?;
-        let row = sqlx::query("SELECT id, name, tier FROM accounts WHERE id = $1").bind(id.0).fetch_optional(&mut *c).await?;
+        let row = sqlx::query("SELECT id, name, tier FROM accounts WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
         row.map(|r| {
             Ok(Account {
                 id: AccountId(r.try_get("id")?),
@@ -48,7 +57,11 @@ impl Store {
 
     pub async fn set_account_tier(&self, id: AccountId, tier: Tier) -> Result<()> {
         let mut c = self.conn().await?;
-        sqlx::query("UPDATE accounts SET tier = $1 WHERE id = $2").bind(tier.as_str()).bind(id.0).execute(&mut *c).await?;
+        sqlx::query("UPDATE accounts SET tier = $1 WHERE id = $2")
+            .bind(tier.as_str())
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
         Ok(())
     }
 
@@ -94,7 +107,11 @@ impl Store {
     pub async fn user(&self, account: AccountId, id: UserId) -> Result<Option<User>> {
         let mut c = self.conn().await?;
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1 AND account_id = $2");
-        let row = sqlx::query(&sql).bind(id.0).bind(account.0).fetch_optional(&mut *c).await?;
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .bind(account.0)
+            .fetch_optional(&mut *c)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -106,11 +123,20 @@ impl Store {
     }
 
     /// Users (of any account) with this address, with their password hash.
-    pub async fn users_by_email(&self, email: &EmailAddress) -> Result<Vec<(User, Option<String>)>> {
+    pub async fn users_by_email(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Vec<(User, Option<String>)>> {
         let mut c = self.conn().await?;
-        let sql = format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1 ORDER BY id");
-        let rows = sqlx::query(&sql).bind(email.as_str()).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok((user_from_row(r)?, r.try_get("password_hash")?))).collect()
+        let sql =
+            format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1 ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(email.as_str())
+            .fetch_all(&mut *c)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((user_from_row(r)?, r.try_get("password_hash")?)))
+            .collect()
     }
 
     pub async fn update_user_seat_status(&self, user: &User) -> Result<()> {

@@ -7,7 +7,16 @@ use crate::domain::*;
 impl Store {
     /// Inserts `n` contacts (`bench{i}@{domain}`) each with an active enrollment in `sequence`,
     /// whose next step is due at `next_run_at`.
-    pub async fn bench_seed(&self, account: AccountId, user: &User, sequence: SequenceId, total_steps: u32, n: usize, next_run_at: Millis, domain: &str) -> Result<()> {
+    pub async fn bench_seed(
+        &self,
+        account: AccountId,
+        user: &User,
+        sequence: SequenceId,
+        total_steps: u32,
+        n: usize,
+        next_run_at: Millis,
+        domain: &str,
+    ) -> Result<()> {
         const CHUNK: usize = 500;
         let mut tx = self.begin_write().await?;
         for start in (0..n).step_by(CHUNK) {

@@ -155,24 +155,48 @@ impl Store {
         Ok(EnrollmentId(id))
     }
 
-    pub async fn enrollment(&self, account: AccountId, id: EnrollmentId) -> Result<Option<EnrollmentRow>> {
+    pub async fn enrollment(
+        &self,
+        account: AccountId,
+        id: EnrollmentId,
+    ) -> Result<Option<EnrollmentRow>> {
         let mut c = self.conn().await?;
         let sql = format!("SELECT {ENR_COLS}, {VIEW_JOINS} WHERE e.id = $1 AND e.account_id = $2");
-        let row = sqlx::query(&sql).bind(id.0).bind(account.0).fetch_optional(&mut *c).await?;
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .bind(account.0)
+            .fetch_optional(&mut *c)
+            .await?;
         row.as_ref().map(view_row).transpose()
     }
 
     /// An enrollment read inside a transaction.
-    pub async fn enrollment_in_tx(&self, tx: &mut Tx, id: EnrollmentId) -> Result<Option<Enrollment>> {
+    pub async fn enrollment_in_tx(
+        &self,
+        tx: &mut Tx,
+        id: EnrollmentId,
+    ) -> Result<Option<Enrollment>> {
         let sql = format!("SELECT {ENR_COLS} FROM enrollments e WHERE e.id = $1");
-        let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut **tx).await?;
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
         row.as_ref().map(enrollment_from_row).transpose()
     }
 
     /// Enrollments of a sequence, optionally of one state, newest first.
-    pub async fn enrollments_of_sequence(&self, account: AccountId, seq: SequenceId, state: Option<EnrollmentState>) -> Result<Vec<EnrollmentRow>> {
+    pub async fn enrollments_of_sequence(
+        &self,
+        account: AccountId,
+        seq: SequenceId,
+        state: Option<EnrollmentState>,
+    ) -> Result<Vec<EnrollmentRow>> {
         let mut c = self.conn().await?;
-        let filter = if state.is_some() { "AND e.state = $3" } else { "" };
+        let filter = if state.is_some() {
+            "AND e.state = $3"
+        } else {
+            ""
+        };
         let sql = format!("SELECT {ENR_COLS}, {VIEW_JOINS} WHERE e.account_id = $1 AND e.sequence_id = $2 {filter} ORDER BY e.enrolled_at DESC, e.id DESC");
         let mut q = sqlx::query(&sql).bind(account.0).bind(seq.0);
         if let Some(s) = state {
@@ -182,14 +206,33 @@ impl Store {
     }
 
     /// All enrollments of a contact, newest first.
-    pub async fn enrollments_of_contact(&self, account: AccountId, contact: ContactId, limit: i64) -> Result<Vec<EnrollmentRow>> {
+    pub async fn enrollments_of_contact(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        limit: i64,
+    ) -> Result<Vec<EnrollmentRow>> {
         let mut c = self.conn().await?;
         let sql = format!("SELECT {ENR_COLS}, {VIEW_JOINS} WHERE e.account_id = $1 AND e.contact_id = $2 ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $3");
-        sqlx::query(&sql).bind(account.0).bind(contact.0).bind(limit).fetch_all(&mut *c).await?.iter().map(view_row).collect()
+        sqlx::query(&sql)
+            .bind(account.0)
+            .bind(contact.0)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(view_row)
+            .collect()
     }
 
     /// Live enrollments matching a filter on `e` (`creator` restricts to sequences that user created).
-    pub async fn live_enrollment_ids(&self, account: AccountId, sequence: Option<SequenceId>, contact: Option<ContactId>, creator: Option<UserId>) -> Result<Vec<EnrollmentId>> {
+    pub async fn live_enrollment_ids(
+        &self,
+        account: AccountId,
+        sequence: Option<SequenceId>,
+        contact: Option<ContactId>,
+        creator: Option<UserId>,
+    ) -> Result<Vec<EnrollmentId>> {
         let mut c = self.conn().await?;
         let sql = "SELECT e.id FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
                    WHERE e.account_id = $1 AND e.state IN ('active', 'paused')
@@ -201,11 +244,18 @@ impl Store {
             .bind(creator.map_or(-1, |s| s.0))
             .fetch_all(&mut *c)
             .await?;
-        rows.iter().map(|r| Ok(EnrollmentId(r.try_get("id")?))).collect()
+        rows.iter()
+            .map(|r| Ok(EnrollmentId(r.try_get("id")?)))
+            .collect()
     }
 
     /// Upcoming steps of a sequence's active enrollments, soonest first.
-    pub async fn scheduled(&self, account: AccountId, seq: SequenceId, limit: i64) -> Result<Vec<ScheduledRow>> {
+    pub async fn scheduled(
+        &self,
+        account: AccountId,
+        seq: SequenceId,
+        limit: i64,
+    ) -> Result<Vec<ScheduledRow>> {
         let mut c = self.conn().await?;
         let rows = sqlx::query(
             "SELECT e.id, e.contact_id, e.current_step, e.total_steps, e.next_run_at, c.email, c.first_name, c.last_name
@@ -224,7 +274,11 @@ impl Store {
                 Ok(ScheduledRow {
                     enrollment_id: EnrollmentId(r.try_get("id")?),
                     contact_id: ContactId(r.try_get("contact_id")?),
-                    contact_name: display_name(&r.try_get::<String, _>("first_name")?, &r.try_get::<String, _>("last_name")?, &email),
+                    contact_name: display_name(
+                        &r.try_get::<String, _>("first_name")?,
+                        &r.try_get::<String, _>("last_name")?,
+                        &email,
+                    ),
                     contact_email: email,
                     step_number: u32_of(r, "current_step")?,
                     total_steps: u32_of(r, "total_steps")?,
@@ -236,7 +290,13 @@ impl Store {
 
     /// Ends the live enrollments among `ids` (of this account) in one statement per chunk, and
     /// writes one event each. Returns the enrollments that were live and are now ended.
-    pub async fn end_enrollments(&self, tx: &mut Tx, account: AccountId, ids: &[EnrollmentId], req: &EndRequest) -> Result<Vec<Enrollment>> {
+    pub async fn end_enrollments(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        ids: &[EnrollmentId],
+        req: &EndRequest,
+    ) -> Result<Vec<Enrollment>> {
         let mut ended = Vec::with_capacity(ids.len());
         let evidence = to_json(&req.evidence);
         for chunk in ids.chunks(400) {
@@ -263,7 +323,10 @@ impl Store {
             }
         }
         let (kind, summary) = match req.reason {
-            Some(r) => ("unenrolled", format!("Unenrolled: {}", r.as_str().replace('_', " "))),
+            Some(r) => (
+                "unenrolled",
+                format!("Unenrolled: {}", r.as_str().replace('_', " ")),
+            ),
             None => ("finished", "Finished the sequence".to_string()),
         };
         let events: Vec<NewEvent> = ended
@@ -287,7 +350,15 @@ impl Store {
     }
 
     /// Pauses a live enrollment (keeps its step), or re-pauses with a new reason/until.
-    pub async fn pause(&self, tx: &mut Tx, id: EnrollmentId, reason: PauseReason, until: Option<Millis>, actor: &Actor, evidence: &Evidence) -> Result<bool> {
+    pub async fn pause(
+        &self,
+        tx: &mut Tx,
+        id: EnrollmentId,
+        reason: PauseReason,
+        until: Option<Millis>,
+        actor: &Actor,
+        evidence: &Evidence,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE enrollments SET state = 'paused', pause_reason = $1, paused_until = $2, actor_kind = $3, actor_user_id = $4, actor_name = $5, evidence = $6
              WHERE id = $7 AND state IN ('active', 'paused')",
@@ -305,7 +376,12 @@ impl Store {
     }
 
     /// Makes a paused enrollment active again; its next step runs at `next_run_at`.
-    pub async fn resume(&self, tx: &mut Tx, id: EnrollmentId, next_run_at: Option<Millis>) -> Result<bool> {
+    pub async fn resume(
+        &self,
+        tx: &mut Tx,
+        id: EnrollmentId,
+        next_run_at: Option<Millis>,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE enrollments SET state = 'active', pause_reason = NULL, paused_until = NULL, next_run_at = $1 WHERE id = $2 AND state = 'paused'",
         )
@@ -320,15 +396,32 @@ impl Store {
     pub async fn due_resumes(&self, now: Millis, limit: i64) -> Result<Vec<Enrollment>> {
         let mut c = self.conn().await?;
         let sql = format!("SELECT {ENR_COLS} FROM enrollments e WHERE e.state = 'paused' AND e.paused_until IS NOT NULL AND e.paused_until <= $1 ORDER BY e.paused_until LIMIT $2");
-        sqlx::query(&sql).bind(now).bind(limit).fetch_all(&mut *c).await?.iter().map(enrollment_from_row).collect()
+        sqlx::query(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(enrollment_from_row)
+            .collect()
     }
 
     /// Claims up to `limit` due steps (see module docs). `message_id` makes the Message-ID for an
     /// email step; tasks get none.
-    pub async fn claim_due(&self, now: Millis, limit: i64, only: Option<EnrollmentId>, message_id: &(dyn Fn(&Enrollment) -> Option<String> + Sync)) -> Result<Vec<ClaimedSend>> {
+    pub async fn claim_due(
+        &self,
+        now: Millis,
+        limit: i64,
+        only: Option<EnrollmentId>,
+        message_id: &(dyn Fn(&Enrollment) -> Option<String> + Sync),
+    ) -> Result<Vec<ClaimedSend>> {
         let mut tx = self.begin_write().await?;
         let only_filter = if only.is_some() { "AND e.id = $3" } else { "" };
-        let lock = if self.backend == Backend::Postgres { "FOR UPDATE OF e SKIP LOCKED" } else { "" };
+        let lock = if self.backend == Backend::Postgres {
+            "FOR UPDATE OF e SKIP LOCKED"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT {ENR_COLS}, c.email AS contact_email FROM enrollments e JOIN contacts c ON c.id = e.contact_id
              WHERE e.state = 'active' AND e.next_run_at IS NOT NULL AND e.next_run_at <= $1 {only_filter} ORDER BY e.next_run_at, e.id LIMIT $2 {lock}"
@@ -342,7 +435,10 @@ impl Store {
         for row in &rows {
             let e = enrollment_from_row(row)?;
             let to: String = row.try_get("contact_email")?;
-            sqlx::query("UPDATE enrollments SET next_run_at = NULL WHERE id = $1").bind(e.id.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE enrollments SET next_run_at = NULL WHERE id = $1")
+                .bind(e.id.0)
+                .execute(&mut *tx)
+                .await?;
             let mid = message_id(&e);
             if let Some(mid) = &mid {
                 sqlx::query(
@@ -358,7 +454,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            claims.push(ClaimedSend { enrollment_id: e.id, account_id: e.account_id, sequence_id: e.sequence_id, contact_id: e.contact_id, step_number: e.current_step, message_id: mid });
+            claims.push(ClaimedSend {
+                enrollment_id: e.id,
+                account_id: e.account_id,
+                sequence_id: e.sequence_id,
+                contact_id: e.contact_id,
+                step_number: e.current_step,
+                message_id: mid,
+            });
         }
         tx.commit().await?;
         Ok(claims)
@@ -368,14 +471,26 @@ impl Store {
     /// `None` (and the claim cancelled) when it is no longer active at that step.
     pub async fn open_gate(&self, claim: &ClaimedSend) -> Result<Option<(Tx, Enrollment)>> {
         let mut tx = self.begin_write().await?;
-        let lock = if self.backend == Backend::Postgres { "FOR UPDATE" } else { "" };
+        let lock = if self.backend == Backend::Postgres {
+            "FOR UPDATE"
+        } else {
+            ""
+        };
         let sql = format!("SELECT {ENR_COLS} FROM enrollments e WHERE e.id = $1 {lock}");
-        let row = sqlx::query(&sql).bind(claim.enrollment_id.0).fetch_optional(&mut *tx).await?;
+        let row = sqlx::query(&sql)
+            .bind(claim.enrollment_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
         let enrollment = row.as_ref().map(enrollment_from_row).transpose()?;
         match enrollment {
-            Some(e) if e.state == EnrollmentState::Active && e.current_step == claim.step_number => Ok(Some((tx, e))),
+            Some(e)
+                if e.state == EnrollmentState::Active && e.current_step == claim.step_number =>
+            {
+                Ok(Some((tx, e)))
+            }
             _ => {
-                self.settle_message(&mut tx, claim, "cancelled", None, "").await?;
+                self.settle_message(&mut tx, claim, "cancelled", None, "")
+                    .await?;
                 tx.commit().await?;
                 Ok(None)
             }
@@ -383,7 +498,14 @@ impl Store {
     }
 
     /// Records a claimed message's outcome: `sent`, `failed` or `cancelled`.
-    pub async fn settle_message(&self, tx: &mut Tx, claim: &ClaimedSend, state: &str, sent_at: Option<Millis>, subject: &str) -> Result<()> {
+    pub async fn settle_message(
+        &self,
+        tx: &mut Tx,
+        claim: &ClaimedSend,
+        state: &str,
+        sent_at: Option<Millis>,
+        subject: &str,
+    ) -> Result<()> {
         if let Some(mid) = &claim.message_id {
             sqlx::query("UPDATE sent_messages SET state = $1, sent_at = $2, subject = $3 WHERE message_id = $4")
                 .bind(state)
@@ -397,7 +519,13 @@ impl Store {
     }
 
     /// Moves an enrollment to its next step (due at `next_run_at`), remembering the thread.
-    pub async fn advance(&self, tx: &mut Tx, e: &Enrollment, next_run_at: Millis, message_id: Option<&str>) -> Result<()> {
+    pub async fn advance(
+        &self,
+        tx: &mut Tx,
+        e: &Enrollment,
+        next_run_at: Millis,
+        message_id: Option<&str>,
+    ) -> Result<()> {
         let mut refs = e.thread_refs.clone();
         if let Some(m) = message_id {
             refs.push(m.to_string());
@@ -413,7 +541,12 @@ impl Store {
     }
 
     /// Records the last message of a thread without advancing (the final step).
-    pub async fn record_last_message(&self, tx: &mut Tx, e: &Enrollment, message_id: &str) -> Result<()> {
+    pub async fn record_last_message(
+        &self,
+        tx: &mut Tx,
+        e: &Enrollment,
+        message_id: &str,
+    ) -> Result<()> {
         let mut refs = e.thread_refs.clone();
         refs.push(message_id.to_string());
         sqlx::query("UPDATE enrollments SET last_message_id = $1, thread_refs = $2 WHERE id = $3")
@@ -427,32 +560,67 @@ impl Store {
 
     /// Puts a claimed step back on the schedule (e.g. after a failed SMTP attempt).
     pub async fn reschedule(&self, tx: &mut Tx, id: EnrollmentId, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE enrollments SET next_run_at = $1 WHERE id = $2 AND state = 'active'").bind(at).bind(id.0).execute(&mut **tx).await?;
+        sqlx::query("UPDATE enrollments SET next_run_at = $1 WHERE id = $2 AND state = 'active'")
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
     /// Claims older than `before` that were never settled: their send outcome is unknown.
     /// Marks them `unknown` and returns them; they are never re-sent automatically.
-    pub async fn expire_claims(&self, tx: &mut Tx, before: Millis) -> Result<Vec<(EnrollmentId, String)>> {
+    pub async fn expire_claims(
+        &self,
+        tx: &mut Tx,
+        before: Millis,
+    ) -> Result<Vec<(EnrollmentId, String)>> {
         let rows = sqlx::query("UPDATE sent_messages SET state = 'unknown' WHERE state = 'claimed' AND claimed_at < $1 RETURNING enrollment_id, message_id")
             .bind(before)
             .fetch_all(&mut **tx)
             .await?;
-        rows.iter().map(|r| Ok((EnrollmentId(r.try_get("enrollment_id")?), r.try_get("message_id")?))).collect()
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    EnrollmentId(r.try_get("enrollment_id")?),
+                    r.try_get("message_id")?,
+                ))
+            })
+            .collect()
     }
 
     /// Message states of an enrollment's emails, oldest first: (step, message-id, state).
-    pub async fn sent_messages(&self, id: EnrollmentId) -> Result<Vec<(u32, String, String, Option<Millis>)>> {
+    pub async fn sent_messages(
+        &self,
+        id: EnrollmentId,
+    ) -> Result<Vec<(u32, String, String, Option<Millis>)>> {
         let mut c = self.conn().await?;
         let rows = sqlx::query("SELECT step_number, message_id, state, sent_at FROM sent_messages WHERE enrollment_id = $1 ORDER BY id")
             .bind(id.0)
             .fetch_all(&mut *c)
             .await?;
-        rows.iter().map(|r| Ok((u32_of(r, "step_number")?, r.try_get("message_id")?, r.try_get("state")?, r.try_get("sent_at")?))).collect()
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    u32_of(r, "step_number")?,
+                    r.try_get("message_id")?,
+                    r.try_get("state")?,
+                    r.try_get("sent_at")?,
+                ))
+            })
+            .collect()
     }
 
     /// Creates a task for a task step.
-    pub async fn insert_task(&self, tx: &mut Tx, e: &Enrollment, step: &Step, title: &str, body: &str, now: Millis) -> Result<()> {
+    pub async fn insert_task(
+        &self,
+        tx: &mut Tx,
+        e: &Enrollment,
+        step: &Step,
+        title: &str,
+        body: &str,
+        now: Millis,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO tasks (account_id, enrollment_id, step_number, kind, title, body, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(e.account_id.0)
             .bind(e.id.0)
@@ -468,17 +636,27 @@ impl Store {
     }
 
     /// States of the given enrollment ids within the account (absent ids are not in the account).
-    pub async fn enrollment_states(&self, account: AccountId, ids: &[EnrollmentId]) -> Result<Vec<(EnrollmentId, EnrollmentState)>> {
+    pub async fn enrollment_states(
+        &self,
+        account: AccountId,
+        ids: &[EnrollmentId],
+    ) -> Result<Vec<(EnrollmentId, EnrollmentState)>> {
         let mut c = self.conn().await?;
         let mut out = Vec::new();
         for chunk in ids.chunks(400) {
-            let sql = format!("SELECT id, state FROM enrollments WHERE account_id = $1 AND id IN ({})", placeholders(2, chunk.len()));
+            let sql = format!(
+                "SELECT id, state FROM enrollments WHERE account_id = $1 AND id IN ({})",
+                placeholders(2, chunk.len())
+            );
             let mut q = sqlx::query(&sql).bind(account.0);
             for id in chunk {
                 q = q.bind(id.0);
             }
             for r in q.fetch_all(&mut *c).await? {
-                out.push((EnrollmentId(r.try_get("id")?), parse_enum(&r.try_get::<String, _>("state")?, EnrollmentState::parse)?));
+                out.push((
+                    EnrollmentId(r.try_get("id")?),
+                    parse_enum(&r.try_get::<String, _>("state")?, EnrollmentState::parse)?,
+                ));
             }
         }
         Ok(out)

@@ -63,7 +63,9 @@ fn event_from_row(r: &AnyRow) -> Result<EventRow> {
         id: r.try_get("id")?,
         contact_id: ContactId(r.try_get("contact_id")?),
         sequence: seq_id.map(SequenceId).zip(seq_name),
-        enrollment_id: r.try_get::<Option<i64>, _>("enrollment_id")?.map(EnrollmentId),
+        enrollment_id: r
+            .try_get::<Option<i64>, _>("enrollment_id")?
+            .map(EnrollmentId),
         kind: r.try_get("kind")?,
         at: r.try_get("at")?,
         hidden: get_bool(r, "hidden")?,
@@ -80,7 +82,9 @@ impl Store {
     pub async fn insert_events(&self, tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
         const COLS: usize = 13;
         for chunk in events.chunks(60) {
-            let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(i * COLS + 1, COLS))).collect();
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * COLS + 1, COLS)))
+                .collect();
             let sql = format!(
                 "INSERT INTO events (account_id, contact_id, sequence_id, enrollment_id, kind, at, hidden, reason, actor_kind, actor_user_id, actor_name, evidence, summary) VALUES {}",
                 values.join(", ")
@@ -108,20 +112,45 @@ impl Store {
     }
 
     /// A contact's events, newest first; `include_hidden` for audits.
-    pub async fn timeline(&self, account: AccountId, contact: ContactId, include_hidden: bool, limit: i64) -> Result<Vec<EventRow>> {
+    pub async fn timeline(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        include_hidden: bool,
+        limit: i64,
+    ) -> Result<Vec<EventRow>> {
         let mut c = self.conn().await?;
-        let hidden = if include_hidden { "" } else { "AND ev.hidden = 0" };
+        let hidden = if include_hidden {
+            ""
+        } else {
+            "AND ev.hidden = 0"
+        };
         let sql = format!(
             "SELECT ev.id, ev.contact_id, ev.sequence_id, ev.enrollment_id, ev.kind, ev.at, ev.hidden, ev.reason, ev.actor_kind, ev.actor_user_id, ev.actor_name, ev.evidence, ev.summary,
                     s.name AS sequence_name, u.name AS actor_user_name, u.email AS actor_user_email
              FROM events ev LEFT JOIN sequences s ON s.id = ev.sequence_id LEFT JOIN users u ON u.id = ev.actor_user_id
              WHERE ev.account_id = $1 AND ev.contact_id = $2 {hidden} ORDER BY ev.at DESC, ev.id DESC LIMIT $3"
         );
-        sqlx::query(&sql).bind(account.0).bind(contact.0).bind(limit).fetch_all(&mut *c).await?.iter().map(event_from_row).collect()
+        sqlx::query(&sql)
+            .bind(account.0)
+            .bind(contact.0)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
     }
 
     /// A contact's visible events of some kinds since a time, newest first.
-    pub async fn events_of_kinds(&self, account: AccountId, contact: ContactId, kinds: &[&str], since: Millis, limit: i64) -> Result<Vec<EventRow>> {
+    pub async fn events_of_kinds(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        kinds: &[&str],
+        since: Millis,
+        limit: i64,
+    ) -> Result<Vec<EventRow>> {
         let mut c = self.conn().await?;
         let sql = format!(
             "SELECT ev.id, ev.contact_id, ev.sequence_id, ev.enrollment_id, ev.kind, ev.at, ev.hidden, ev.reason, ev.actor_kind, ev.actor_user_id, ev.actor_name, ev.evidence, ev.summary,
@@ -130,15 +159,27 @@ impl Store {
              WHERE ev.account_id = $1 AND ev.contact_id = $2 AND ev.hidden = 0 AND ev.at >= $3 AND ev.kind IN ({}) ORDER BY ev.at DESC, ev.id DESC LIMIT $4",
             placeholders(5, kinds.len())
         );
-        let mut q = sqlx::query(&sql).bind(account.0).bind(contact.0).bind(since).bind(limit);
+        let mut q = sqlx::query(&sql)
+            .bind(account.0)
+            .bind(contact.0)
+            .bind(since)
+            .bind(limit);
         for k in kinds {
             q = q.bind(*k);
         }
-        q.fetch_all(&mut *c).await?.iter().map(event_from_row).collect()
+        q.fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
     }
 
     /// Event counts of a sequence: the source of its performance figures.
-    pub async fn performance(&self, account: AccountId, seq: SequenceId) -> Result<PerformanceCounts> {
+    pub async fn performance(
+        &self,
+        account: AccountId,
+        seq: SequenceId,
+    ) -> Result<PerformanceCounts> {
         let mut c = self.conn().await?;
         let kinds = sqlx::query("SELECT kind, COUNT(*) AS n FROM events WHERE account_id = $1 AND sequence_id = $2 GROUP BY kind ORDER BY kind")
             .bind(account.0)
@@ -152,10 +193,21 @@ impl Store {
         .bind(seq.0)
         .fetch_all(&mut *c)
         .await?;
-        let count = |r: &AnyRow, col: &str| -> Result<(String, u64)> { Ok((r.try_get(col)?, u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0))) };
+        let count = |r: &AnyRow, col: &str| -> Result<(String, u64)> {
+            Ok((
+                r.try_get(col)?,
+                u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
+            ))
+        };
         Ok(PerformanceCounts {
-            by_kind: kinds.iter().map(|r| count(r, "kind")).collect::<Result<_>>()?,
-            unenrolled_by_reason: reasons.iter().map(|r| count(r, "reason")).collect::<Result<_>>()?,
+            by_kind: kinds
+                .iter()
+                .map(|r| count(r, "kind"))
+                .collect::<Result<_>>()?,
+            unenrolled_by_reason: reasons
+                .iter()
+                .map(|r| count(r, "reason"))
+                .collect::<Result<_>>()?,
         })
     }
 }

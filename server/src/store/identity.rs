@@ -51,7 +51,9 @@ impl Store {
         match row {
             Some(r) => Ok(TrustSettings {
                 trusted_tenant_ids: from_json(&r.try_get::<String, _>("trusted_tenant_ids")?)?,
-                google_hosted_domains: from_json(&r.try_get::<String, _>("google_hosted_domains")?)?,
+                google_hosted_domains: from_json(
+                    &r.try_get::<String, _>("google_hosted_domains")?,
+                )?,
             }),
             None => Ok(TrustSettings::default()),
         }
@@ -59,7 +61,10 @@ impl Store {
 
     pub async fn set_trust_settings(&self, account: AccountId, s: &TrustSettings) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM account_settings WHERE account_id = $1").bind(account.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM account_settings WHERE account_id = $1")
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO account_settings (account_id, trusted_tenant_ids, google_hosted_domains) VALUES ($1, $2, $3)")
             .bind(account.0)
             .bind(to_json(&s.trusted_tenant_ids))
@@ -71,14 +76,19 @@ impl Store {
     }
 
     /// Accounts whose settings pass `trusts` (few accounts per deployment: filtered in memory).
-    pub async fn accounts_trusting(&self, trusts: &dyn Fn(&TrustSettings) -> bool) -> Result<Vec<AccountId>> {
+    pub async fn accounts_trusting(
+        &self,
+        trusts: &dyn Fn(&TrustSettings) -> bool,
+    ) -> Result<Vec<AccountId>> {
         let mut c = self.conn().await?;
         let rows = sqlx::query("SELECT account_id, trusted_tenant_ids, google_hosted_domains FROM account_settings ORDER BY account_id").fetch_all(&mut *c).await?;
         let mut out = Vec::new();
         for r in &rows {
             let s = TrustSettings {
                 trusted_tenant_ids: from_json(&r.try_get::<String, _>("trusted_tenant_ids")?)?,
-                google_hosted_domains: from_json(&r.try_get::<String, _>("google_hosted_domains")?)?,
+                google_hosted_domains: from_json(
+                    &r.try_get::<String, _>("google_hosted_domains")?,
+                )?,
             };
             if trusts(&s) {
                 out.push(AccountId(r.try_get("account_id")?));
@@ -88,17 +98,33 @@ impl Store {
     }
 
     /// The user an external identity was linked to.
-    pub async fn external_identity(&self, provider: &str, subject: &str) -> Result<Option<(AccountId, UserId)>> {
+    pub async fn external_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<(AccountId, UserId)>> {
         let mut c = self.conn().await?;
         let row = sqlx::query("SELECT account_id, user_id FROM external_identities WHERE provider = $1 AND subject = $2")
             .bind(provider)
             .bind(subject)
             .fetch_optional(&mut *c)
             .await?;
-        row.map(|r| Ok((AccountId(r.try_get("account_id")?), UserId(r.try_get("user_id")?)))).transpose()
+        row.map(|r| {
+            Ok((
+                AccountId(r.try_get("account_id")?),
+                UserId(r.try_get("user_id")?),
+            ))
+        })
+        .transpose()
     }
 
-    pub async fn link_external_identity(&self, provider: &str, subject: &str, user: &User, now: Millis) -> Result<()> {
+    pub async fn link_external_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        user: &User,
+        now: Millis,
+    ) -> Result<()> {
         let mut c = self.conn().await?;
         sqlx::query("INSERT INTO external_identities (provider, subject, account_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(provider)
@@ -112,7 +138,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn insert_api_key(&self, account: AccountId, name: &str, prefix: &str, hash: &str, by: UserId, now: Millis) -> Result<ApiKeyRow> {
+    pub async fn insert_api_key(
+        &self,
+        account: AccountId,
+        name: &str,
+        prefix: &str,
+        hash: &str,
+        by: UserId,
+        now: Millis,
+    ) -> Result<ApiKeyRow> {
         let mut c = self.conn().await?;
         let id: i64 = sqlx::query("INSERT INTO api_keys (account_id, name, prefix, key_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(account.0)
@@ -124,13 +158,27 @@ impl Store {
             .fetch_one(&mut *c)
             .await?
             .try_get("id")?;
-        Ok(ApiKeyRow { id, account_id: account, name: name.into(), prefix: prefix.into(), created_at: now, revoked_at: None, last_used_at: None })
+        Ok(ApiKeyRow {
+            id,
+            account_id: account,
+            name: name.into(),
+            prefix: prefix.into(),
+            created_at: now,
+            revoked_at: None,
+            last_used_at: None,
+        })
     }
 
     pub async fn api_keys(&self, account: AccountId) -> Result<Vec<ApiKeyRow>> {
         let mut c = self.conn().await?;
         let sql = format!("SELECT {KEY_COLS} FROM api_keys WHERE account_id = $1 ORDER BY id");
-        sqlx::query(&sql).bind(account.0).fetch_all(&mut *c).await?.iter().map(api_key_from_row).collect()
+        sqlx::query(&sql)
+            .bind(account.0)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(api_key_from_row)
+            .collect()
     }
 
     /// Revokes a key of this account; `false` when there is no such key.
@@ -149,32 +197,53 @@ impl Store {
     pub async fn use_api_key(&self, hash: &str, now: Millis) -> Result<Option<ApiKeyRow>> {
         let mut c = self.conn().await?;
         let sql = format!("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 AND revoked_at IS NULL RETURNING {KEY_COLS}");
-        let row = sqlx::query(&sql).bind(now).bind(hash).fetch_optional(&mut *c).await?;
+        let row = sqlx::query(&sql)
+            .bind(now)
+            .bind(hash)
+            .fetch_optional(&mut *c)
+            .await?;
         row.as_ref().map(api_key_from_row).transpose()
     }
 
     pub async fn login_failures_since(&self, key: &str, since: Millis) -> Result<u64> {
         let mut c = self.conn().await?;
-        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE attempt_key = $1 AND at > $2")
-            .bind(key)
-            .bind(since)
-            .fetch_one(&mut *c)
-            .await?
-            .try_get("n")?;
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM login_failures WHERE attempt_key = $1 AND at > $2",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?
+        .try_get("n")?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Records a failure and forgets failures older than `forget_before`.
-    pub async fn record_login_failure(&self, key: &str, now: Millis, forget_before: Millis) -> Result<()> {
+    pub async fn record_login_failure(
+        &self,
+        key: &str,
+        now: Millis,
+        forget_before: Millis,
+    ) -> Result<()> {
         let mut c = self.conn().await?;
-        sqlx::query("DELETE FROM login_failures WHERE at <= $1").bind(forget_before).execute(&mut *c).await?;
-        sqlx::query("INSERT INTO login_failures (attempt_key, at) VALUES ($1, $2)").bind(key).bind(now).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+            .bind(forget_before)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (attempt_key, at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
         Ok(())
     }
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
         let mut c = self.conn().await?;
-        sqlx::query("DELETE FROM login_failures WHERE attempt_key = $1").bind(key).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM login_failures WHERE attempt_key = $1")
+            .bind(key)
+            .execute(&mut *c)
+            .await?;
         Ok(())
     }
 
@@ -189,7 +258,10 @@ impl Store {
     /// A user by id alone: only for ids that came out of a verified signed link.
     pub async fn user_for_link(&self, id: UserId) -> Result<Option<User>> {
         let mut c = self.conn().await?;
-        let row = sqlx::query("SELECT account_id FROM users WHERE id = $1").bind(id.0).fetch_optional(&mut *c).await?;
+        let row = sqlx::query("SELECT account_id FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
         drop(c);
         match row {
             Some(r) => self.user(AccountId(r.try_get("account_id")?), id).await,
@@ -200,7 +272,12 @@ impl Store {
 
 impl Store {
     /// Opts a contact out inside a transaction; `false` when it already was.
-    pub async fn mark_unsubscribed(&self, tx: &mut Tx, account: AccountId, id: ContactId) -> Result<bool> {
+    pub async fn mark_unsubscribed(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        id: ContactId,
+    ) -> Result<bool> {
         let done = sqlx::query("UPDATE contacts SET unsubscribed = 1 WHERE id = $1 AND account_id = $2 AND unsubscribed = 0")
             .bind(id.0)
             .bind(account.0)

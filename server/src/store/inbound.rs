@@ -74,9 +74,12 @@ fn mailbox_from_row(r: &AnyRow) -> Result<Mailbox> {
     let imap = match host {
         Some(host) => Some(ImapSettings {
             host,
-            port: u16::try_from(r.try_get::<Option<i64>, _>("imap_port")?.unwrap_or(993)).unwrap_or(993),
+            port: u16::try_from(r.try_get::<Option<i64>, _>("imap_port")?.unwrap_or(993))
+                .unwrap_or(993),
             tls: get_bool(r, "imap_tls")?,
-            username: r.try_get::<Option<String>, _>("imap_username")?.unwrap_or_default(),
+            username: r
+                .try_get::<Option<String>, _>("imap_username")?
+                .unwrap_or_default(),
             password: r.try_get("imap_password")?,
             oauth_token: r.try_get("imap_oauth_token")?,
             folders: from_json(&r.try_get::<String, _>("imap_folders")?)?,
@@ -95,7 +98,15 @@ fn mailbox_from_row(r: &AnyRow) -> Result<Mailbox> {
 }
 
 impl Store {
-    pub async fn create_mailbox(&self, account: AccountId, user: Option<UserId>, address: &EmailAddress, secret: &str, imap: Option<&ImapSettings>, now: Millis) -> Result<Mailbox> {
+    pub async fn create_mailbox(
+        &self,
+        account: AccountId,
+        user: Option<UserId>,
+        address: &EmailAddress,
+        secret: &str,
+        imap: Option<&ImapSettings>,
+        now: Millis,
+    ) -> Result<Mailbox> {
         let mut c = self.conn().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO mailboxes (account_id, user_id, address, webhook_secret, imap_host, imap_port, imap_tls, imap_username, imap_password, imap_oauth_token, imap_folders, created_at)
@@ -117,39 +128,86 @@ impl Store {
         .await
         .map_err(map_unique("mailbox address"))?
         .try_get("id")?;
-        self.mailbox(id).await?.ok_or_else(|| StoreError::Corrupt("mailbox vanished".into()))
+        self.mailbox(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("mailbox vanished".into()))
     }
 
     /// A mailbox by id, whatever its account (the webhook identifies it before authenticating).
     pub async fn mailbox(&self, id: i64) -> Result<Option<Mailbox>> {
         let mut c = self.conn().await?;
         let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?.as_ref().map(mailbox_from_row).transpose()
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+            .as_ref()
+            .map(mailbox_from_row)
+            .transpose()
     }
 
     pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<Mailbox>> {
         let mut c = self.conn().await?;
         let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 ORDER BY id");
-        sqlx::query(&sql).bind(account.0).fetch_all(&mut *c).await?.iter().map(mailbox_from_row).collect()
+        sqlx::query(&sql)
+            .bind(account.0)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(mailbox_from_row)
+            .collect()
     }
 
     /// Every mailbox with IMAP settings (for the poller).
     pub async fn imap_mailboxes(&self) -> Result<Vec<Mailbox>> {
         let mut c = self.conn().await?;
-        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE imap_host IS NOT NULL ORDER BY id");
-        sqlx::query(&sql).fetch_all(&mut *c).await?.iter().map(mailbox_from_row).collect()
+        let sql =
+            format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE imap_host IS NOT NULL ORDER BY id");
+        sqlx::query(&sql)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(mailbox_from_row)
+            .collect()
     }
 
     /// (UIDVALIDITY, last UID seen) of a mailbox folder.
-    pub async fn imap_folder_state(&self, mailbox: i64, folder: &str) -> Result<Option<(u32, u32)>> {
+    pub async fn imap_folder_state(
+        &self,
+        mailbox: i64,
+        folder: &str,
+    ) -> Result<Option<(u32, u32)>> {
         let mut c = self.conn().await?;
-        let row = sqlx::query("SELECT uid_validity, last_uid FROM imap_folders WHERE mailbox_id = $1 AND folder = $2").bind(mailbox).bind(folder).fetch_optional(&mut *c).await?;
-        row.map(|r| Ok((u32::try_from(r.try_get::<i64, _>("uid_validity")?).unwrap_or(0), u32::try_from(r.try_get::<i64, _>("last_uid")?).unwrap_or(0)))).transpose()
+        let row = sqlx::query(
+            "SELECT uid_validity, last_uid FROM imap_folders WHERE mailbox_id = $1 AND folder = $2",
+        )
+        .bind(mailbox)
+        .bind(folder)
+        .fetch_optional(&mut *c)
+        .await?;
+        row.map(|r| {
+            Ok((
+                u32::try_from(r.try_get::<i64, _>("uid_validity")?).unwrap_or(0),
+                u32::try_from(r.try_get::<i64, _>("last_uid")?).unwrap_or(0),
+            ))
+        })
+        .transpose()
     }
 
-    pub async fn set_imap_folder_state(&self, mailbox: i64, folder: &str, uid_validity: u32, last_uid: u32, now: Millis) -> Result<()> {
+    pub async fn set_imap_folder_state(
+        &self,
+        mailbox: i64,
+        folder: &str,
+        uid_validity: u32,
+        last_uid: u32,
+        now: Millis,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM imap_folders WHERE mailbox_id = $1 AND folder = $2").bind(mailbox).bind(folder).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM imap_folders WHERE mailbox_id = $1 AND folder = $2")
+            .bind(mailbox)
+            .bind(folder)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO imap_folders (mailbox_id, folder, uid_validity, last_uid, synced_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(mailbox)
             .bind(folder)
@@ -163,7 +221,12 @@ impl Store {
     }
 
     /// The id of an already processed message with this Message-ID or content hash.
-    pub async fn inbound_seen(&self, account: AccountId, message_id: &str, hash: &str) -> Result<Option<i64>> {
+    pub async fn inbound_seen(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        hash: &str,
+    ) -> Result<Option<i64>> {
         let mut c = self.conn().await?;
         let row = sqlx::query("SELECT id FROM inbound_messages WHERE account_id = $1 AND (message_id = $2 OR content_hash = $3)")
             .bind(account.0)
@@ -171,7 +234,9 @@ impl Store {
             .bind(hash)
             .fetch_optional(&mut *c)
             .await?;
-        row.map(|r| r.try_get("id")).transpose().map_err(StoreError::from)
+        row.map(|r| r.try_get("id"))
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// Records a processed message; `None` when the same message (id or hash) was recorded first.
@@ -193,20 +258,40 @@ impl Store {
         .bind(m.received_at)
         .fetch_optional(&mut **tx)
         .await?;
-        row.map(|r| r.try_get("id")).transpose().map_err(StoreError::from)
+        row.map(|r| r.try_get("id"))
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// What processing a message did (a JSON list of outcomes), for audits.
-    pub async fn set_inbound_outcome(&self, tx: &mut Tx, id: i64, outcome: &[String]) -> Result<()> {
-        sqlx::query("UPDATE inbound_messages SET outcome = $1 WHERE id = $2").bind(to_json(&outcome)).bind(id).execute(&mut **tx).await?;
+    pub async fn set_inbound_outcome(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        outcome: &[String],
+    ) -> Result<()> {
+        sqlx::query("UPDATE inbound_messages SET outcome = $1 WHERE id = $2")
+            .bind(to_json(&outcome))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
     /// (class, outcome) of a processed message.
     pub async fn inbound_outcome(&self, id: i64) -> Result<Option<(String, Vec<String>)>> {
         let mut c = self.conn().await?;
-        let row = sqlx::query("SELECT class, outcome FROM inbound_messages WHERE id = $1").bind(id).fetch_optional(&mut *c).await?;
-        row.map(|r| Ok((r.try_get("class")?, from_json(&r.try_get::<String, _>("outcome")?)?))).transpose()
+        let row = sqlx::query("SELECT class, outcome FROM inbound_messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get("class")?,
+                from_json(&r.try_get::<String, _>("outcome")?)?,
+            ))
+        })
+        .transpose()
     }
 
     /// Whether `email` is one of the account's own addresses: a user, a mailbox, or a sender of
@@ -226,7 +311,11 @@ impl Store {
     }
 
     /// Sent (or claimed) sequence emails with one of these Message-IDs, newest first.
-    pub async fn sent_by_message_ids(&self, account: AccountId, ids: &[String]) -> Result<Vec<SentRef>> {
+    pub async fn sent_by_message_ids(
+        &self,
+        account: AccountId,
+        ids: &[String],
+    ) -> Result<Vec<SentRef>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -244,7 +333,12 @@ impl Store {
     }
 
     /// The latest sent sequence emails to `to_email`, newest first.
-    pub async fn sent_to(&self, account: AccountId, to_email: &str, limit: i64) -> Result<Vec<SentRef>> {
+    pub async fn sent_to(
+        &self,
+        account: AccountId,
+        to_email: &str,
+        limit: i64,
+    ) -> Result<Vec<SentRef>> {
         let mut c = self.conn().await?;
         sqlx::query("SELECT enrollment_id, step_number, to_email, subject FROM sent_messages WHERE account_id = $1 AND to_email = $2 AND state = 'sent' ORDER BY id DESC LIMIT $3")
             .bind(account.0)
@@ -259,7 +353,12 @@ impl Store {
 
     /// Live enrollments, in sequences with "unenroll the same company" on, of contacts in
     /// `company` or with an address at `domain` (pass `None` for free-mail domains).
-    pub async fn company_peers(&self, account: AccountId, company: Option<CompanyId>, domain: Option<&str>) -> Result<Vec<CompanyPeer>> {
+    pub async fn company_peers(
+        &self,
+        account: AccountId,
+        company: Option<CompanyId>,
+        domain: Option<&str>,
+    ) -> Result<Vec<CompanyPeer>> {
         let mut c = self.conn().await?;
         let rows = sqlx::query(
             "SELECT e.id, e.contact_id, c.email, c.company_id FROM enrollments e JOIN contacts c ON c.id = e.contact_id JOIN sequences s ON s.id = e.sequence_id
@@ -284,15 +383,27 @@ impl Store {
     }
 
     /// Reads an enrollment inside `tx`, row-locked on PostgreSQL (SQLite's write lock is held).
-    pub async fn lock_enrollment(&self, tx: &mut Tx, id: EnrollmentId) -> Result<Option<Enrollment>> {
+    pub async fn lock_enrollment(
+        &self,
+        tx: &mut Tx,
+        id: EnrollmentId,
+    ) -> Result<Option<Enrollment>> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM enrollments WHERE id = $1 FOR UPDATE").bind(id.0).execute(&mut **tx).await?;
+            sqlx::query("SELECT id FROM enrollments WHERE id = $1 FOR UPDATE")
+                .bind(id.0)
+                .execute(&mut **tx)
+                .await?;
         }
         self.enrollment_in_tx(tx, id).await
     }
 
     /// Counts a soft bounce; when `retry` names a step, the enrollment goes back to it at `at`.
-    pub async fn count_soft_bounce(&self, tx: &mut Tx, id: EnrollmentId, retry: Option<(u32, Millis)>) -> Result<()> {
+    pub async fn count_soft_bounce(
+        &self,
+        tx: &mut Tx,
+        id: EnrollmentId,
+        retry: Option<(u32, Millis)>,
+    ) -> Result<()> {
         match retry {
             Some((step, at)) => {
                 sqlx::query("UPDATE enrollments SET soft_bounces = soft_bounces + 1, current_step = $1, next_run_at = $2 WHERE id = $3 AND state = 'active'")
@@ -309,7 +420,11 @@ impl Store {
 
     /// Marks a contact's primary address bounced.
     pub async fn mark_bounced(&self, tx: &mut Tx, contact: ContactId) -> Result<()> {
-        sqlx::query("UPDATE contacts SET email_status = $1 WHERE id = $2").bind(EmailStatus::Bounced.as_str()).bind(contact.0).execute(&mut **tx).await?;
+        sqlx::query("UPDATE contacts SET email_status = $1 WHERE id = $2")
+            .bind(EmailStatus::Bounced.as_str())
+            .bind(contact.0)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 }

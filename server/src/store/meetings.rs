@@ -33,7 +33,12 @@ pub struct NewMeeting {
 impl Store {
     pub async fn availability(&self, user: UserId) -> Result<Option<AvailabilityRow>> {
         let mut c = self.conn().await?;
-        let row = sqlx::query("SELECT time_zone, slot_minutes, windows FROM availability WHERE user_id = $1").bind(user.0).fetch_optional(&mut *c).await?;
+        let row = sqlx::query(
+            "SELECT time_zone, slot_minutes, windows FROM availability WHERE user_id = $1",
+        )
+        .bind(user.0)
+        .fetch_optional(&mut *c)
+        .await?;
         row.map(|r| {
             Ok(AvailabilityRow {
                 time_zone: r.try_get("time_zone")?,
@@ -44,9 +49,17 @@ impl Store {
         .transpose()
     }
 
-    pub async fn set_availability(&self, account: AccountId, user: UserId, a: &AvailabilityRow) -> Result<()> {
+    pub async fn set_availability(
+        &self,
+        account: AccountId,
+        user: UserId,
+        a: &AvailabilityRow,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM availability WHERE user_id = $1").bind(user.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM availability WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO availability (user_id, account_id, time_zone, slot_minutes, windows) VALUES ($1, $2, $3, $4, $5)")
             .bind(user.0)
             .bind(account.0)
@@ -60,7 +73,12 @@ impl Store {
     }
 
     /// The organizer's meetings overlapping `[from, to)`, as `(start, end)`.
-    pub async fn busy(&self, organizer: UserId, from: Millis, to: Millis) -> Result<Vec<(Millis, Millis)>> {
+    pub async fn busy(
+        &self,
+        organizer: UserId,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<(Millis, Millis)>> {
         let mut c = self.conn().await?;
         let rows = sqlx::query("SELECT starts_at, ends_at FROM meetings WHERE organizer_id = $1 AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at")
             .bind(organizer.0)
@@ -68,7 +86,9 @@ impl Store {
             .bind(to)
             .fetch_all(&mut *c)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get("starts_at")?, r.try_get("ends_at")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("starts_at")?, r.try_get("ends_at")?)))
+            .collect()
     }
 
     pub async fn insert_meeting(&self, tx: &mut Tx, m: &NewMeeting) -> Result<i64> {
@@ -97,7 +117,14 @@ impl Store {
 
     /// Another meeting of the organizer overlaps (checked inside the booking's write transaction;
     /// on SQLite the write lock serializes bookings, on PostgreSQL a narrow race remains).
-    pub async fn slot_taken_except(&self, tx: &mut Tx, organizer: UserId, start: Millis, end: Millis, except: i64) -> Result<bool> {
+    pub async fn slot_taken_except(
+        &self,
+        tx: &mut Tx,
+        organizer: UserId,
+        start: Millis,
+        end: Millis,
+        except: i64,
+    ) -> Result<bool> {
         let row = sqlx::query("SELECT id FROM meetings WHERE organizer_id = $1 AND ends_at > $2 AND starts_at < $3 AND id <> $4")
             .bind(organizer.0)
             .bind(start)

@@ -25,8 +25,8 @@ pub use sequences::SequenceFields;
 pub use contacts::ContactMatch;
 pub use enrollments::{ClaimedSend, EndRequest, EnrollmentRow, ScheduledRow};
 pub use events::{EventRow, NewEvent, PerformanceCounts};
-pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
 pub use identity::{ApiKeyRow, TrustSettings};
+pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
 pub use meetings::{AvailabilityRow, NewMeeting};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -73,8 +73,14 @@ pub struct Store {
 
 const MIGRATIONS: &[(&str, &str)] = &[
     ("001_init", include_str!("../../migrations/001_init.sql")),
-    ("002_inbound", include_str!("../../migrations/002_inbound.sql")),
-    ("003_identity", include_str!("../../migrations/003_identity.sql")),
+    (
+        "002_inbound",
+        include_str!("../../migrations/002_inbound.sql"),
+    ),
+    (
+        "003_identity",
+        include_str!("../../migrations/003_identity.sql"),
+    ),
 ];
 
 impl Store {
@@ -95,9 +101,12 @@ impl Store {
             url.to_string()
         };
         if backend == Backend::Sqlite {
-            if let Some(parent) = sqlite_path(&url).and_then(|p| std::path::Path::new(&p).parent().map(|p| p.to_owned())) {
+            if let Some(parent) = sqlite_path(&url)
+                .and_then(|p| std::path::Path::new(&p).parent().map(|p| p.to_owned()))
+            {
                 if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| StoreError::BadUrl(e.to_string()))?;
                 }
             }
         }
@@ -153,8 +162,11 @@ impl Store {
                 continue;
             }
             for statement in sql.replace("{{ID}}", id).split(';') {
-                let statement: String =
-                    statement.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+                let statement: String = statement
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 if !statement.trim().is_empty() {
                     sqlx::query(&statement).execute(&mut *tx).await?;
                 }
@@ -189,7 +201,9 @@ impl Store {
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     if path.is_empty() || path == ":memory:" {
         None
@@ -200,7 +214,10 @@ fn sqlite_path(url: &str) -> Option<String> {
 
 /// `$start, $start+1, ...` placeholders for an `IN (...)` list of `n` values.
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn get_bool(row: &sqlx::any::AnyRow, col: &str) -> Result<bool> {
@@ -211,7 +228,10 @@ pub(crate) fn parse_enum<T>(value: &str, parse: fn(&str) -> Option<T>) -> Result
     parse(value).ok_or_else(|| StoreError::Corrupt(format!("unknown value '{value}'")))
 }
 
-pub(crate) fn opt_enum<T>(value: Option<String>, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
+pub(crate) fn opt_enum<T>(
+    value: Option<String>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
     value.map(|v| parse_enum(&v, parse)).transpose()
 }
 

@@ -27,7 +27,9 @@ fn seq_from_row(row: &AnyRow, steps: Vec<Step>) -> Result<Sequence> {
         name: row.try_get("name")?,
         steps,
         window: SendWindow {
-            time_zone: tz.parse().map_err(|_| StoreError::Corrupt(format!("time zone {tz}")))?,
+            time_zone: tz
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("time zone {tz}")))?,
             start_hour: u32::try_from(row.try_get::<i64, _>("start_hour")?).unwrap_or(0),
             end_hour: u32::try_from(row.try_get::<i64, _>("end_hour")?).unwrap_or(24),
             weekdays_only: get_bool(row, "weekdays_only")?,
@@ -59,7 +61,10 @@ async fn steps_of(c: &mut Conn, id: i64) -> Result<Vec<Step>> {
 }
 
 async fn write_steps(tx: &mut Tx, id: i64, steps: &[Step]) -> Result<()> {
-    sqlx::query("DELETE FROM steps WHERE sequence_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM steps WHERE sequence_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     for s in steps {
         sqlx::query("INSERT INTO steps (sequence_id, number, kind, delay_days, business_days, subject, body) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(id)
@@ -76,7 +81,13 @@ async fn write_steps(tx: &mut Tx, id: i64, steps: &[Step]) -> Result<()> {
 }
 
 impl Store {
-    pub async fn create_sequence(&self, account: AccountId, creator: UserId, f: &SequenceFields, now: Millis) -> Result<Sequence> {
+    pub async fn create_sequence(
+        &self,
+        account: AccountId,
+        creator: UserId,
+        f: &SequenceFields,
+        now: Millis,
+    ) -> Result<Sequence> {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO sequences (account_id, creator_id, name, time_zone, start_hour, end_hour, weekdays_only, unenroll_same_company, ooo_policy, created_at)
@@ -97,12 +108,19 @@ impl Store {
         .try_get("id")?;
         write_steps(&mut tx, id, &f.steps).await?;
         tx.commit().await?;
-        self.sequence(account, SequenceId(id)).await?.ok_or_else(|| StoreError::Corrupt("sequence vanished".into()))
+        self.sequence(account, SequenceId(id))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("sequence vanished".into()))
     }
 
     /// Replaces name, settings and steps. Live enrollments keep their position; their step count
     /// follows the new list.
-    pub async fn update_sequence(&self, account: AccountId, id: SequenceId, f: &SequenceFields) -> Result<bool> {
+    pub async fn update_sequence(
+        &self,
+        account: AccountId,
+        id: SequenceId,
+        f: &SequenceFields,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE sequences SET name = $1, time_zone = $2, start_hour = $3, end_hour = $4, weekdays_only = $5, unenroll_same_company = $6, ooo_policy = $7
@@ -156,10 +174,23 @@ impl Store {
             .bind(account.0)
             .fetch_all(&mut *c)
             .await?;
-        rows.iter().map(|r| Ok((SequenceId(r.try_get("sequence_id")?), u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0)))).collect()
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    SequenceId(r.try_get("sequence_id")?),
+                    u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
+                ))
+            })
+            .collect()
     }
 
-    pub async fn mark_sequence_deleted(&self, tx: &mut Tx, account: AccountId, id: SequenceId, now: Millis) -> Result<bool> {
+    pub async fn mark_sequence_deleted(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        id: SequenceId,
+        now: Millis,
+    ) -> Result<bool> {
         let done = sqlx::query("UPDATE sequences SET deleted_at = $1 WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL")
             .bind(now)
             .bind(id.0)
@@ -170,9 +201,18 @@ impl Store {
     }
 }
 
-pub(crate) async fn sequence_in(c: &mut Conn, account: AccountId, id: SequenceId) -> Result<Option<Sequence>> {
+pub(crate) async fn sequence_in(
+    c: &mut Conn,
+    account: AccountId,
+    id: SequenceId,
+) -> Result<Option<Sequence>> {
     let sql = format!("SELECT {SEQ_COLS} FROM sequences WHERE id = $1 AND account_id = $2");
-    let Some(row) = sqlx::query(&sql).bind(id.0).bind(account.0).fetch_optional(&mut *c).await? else {
+    let Some(row) = sqlx::query(&sql)
+        .bind(id.0)
+        .bind(account.0)
+        .fetch_optional(&mut *c)
+        .await?
+    else {
         return Ok(None);
     };
     let steps = steps_of(c, id.0).await?;
