@@ -3,6 +3,7 @@
 //! a real SMTP server process (Python's aiosmtpd writing a Maildir). No sleeps in assertions: waits
 //! poll for a condition with a deadline.
 
+pub mod browser;
 pub mod idp;
 pub mod imap;
 pub mod inbound;

@@ -37,6 +37,11 @@ const STEPS: &[BenchStep] = &[
         about: "the frontend's .wasm raw, gzip -9 and brotli sizes after wasm-opt",
         run: wasm_size,
     },
+    BenchStep {
+        name: "panel-latency",
+        about: "panel in headless Chromium: first banner, recipient change",
+        run: panel_latency,
+    },
 ];
 
 #[derive(clap::Args)]
@@ -124,6 +129,26 @@ fn wasm_size(project: &Project, _extra: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `tests/examples/panel_bench.rs` in release against the built frontend, in headless Chromium.
+fn panel_latency(project: &Project, _extra: &[String]) -> Result<()> {
+    tools::ensure_test_packages()?;
+    let wasm_tools = tools::ensure_wasm_tools(project)?;
+    frontend::build(project, &wasm_tools)?;
+    run(Command::new("cargo")
+        .current_dir(project.root())
+        .env("SEQUENCER_FRONTEND_DIST", project.frontend_dist())
+        .env("CHROME_BIN", "/usr/bin/chromium")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "sequencer-tests",
+            "--example",
+            "panel_bench",
+        ]))
 }
 
 fn report_sizes(wasm: &Path) -> Result<()> {

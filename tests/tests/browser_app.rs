@@ -1,0 +1,221 @@
+//! The web app (`/app/`) in real headless Chromium against the real server: unenrolling from the
+//! Enrollments tab (bulk), the Scheduled tab and the contact record, each checked on the server.
+//! Screenshots: `target/artifacts/screenshots/app-*.png`.
+
+use anyhow::{Context, Result};
+use sequencer_tests::browser::{spawn_app_with_frontend, testid, Browser};
+use sequencer_tests::*;
+use shared::*;
+
+/// A sequence "Q4 outbound" with `n` enrolled contacts (c0..c{n-1}@acme.example); returns the
+/// sequence and the enrollments.
+async fn enrolled(t: &TestApp, n: usize) -> Result<(SequenceView, Vec<EnrollmentView>)> {
+    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let c = t
+            .contact(&format!("c{i}@acme.example"), &format!("Cleo{i}"), None)
+            .await?;
+        out.push(
+            t.enroll(seq.id, &[c.id]).await?.results[0]
+                .enrollment
+                .clone()
+                .context("not enrolled")?,
+        );
+    }
+    Ok((seq, out))
+}
+
+/// The server's view: unenrolled by hand, by the test user, from `surface`.
+async fn assert_unenrolled_by_user(t: &TestApp, id: i64, surface: UnenrollSurface) -> Result<()> {
+    let v = t.enrollment(id).await?;
+    assert_eq!(v.state, EnrollmentState::Unenrolled, "enrollment {id}");
+    assert_eq!(v.unenroll_reason, Some(UnenrollReason::Manual));
+    let by = v.ended_by.context("no actor")?;
+    assert_eq!(by.kind, ActorKind::User);
+    assert_eq!(
+        by.user.map(|u| u.email).as_deref(),
+        Some("rep@seller.example")
+    );
+    assert_eq!(
+        v.evidence.and_then(|e| e.surface),
+        Some(surface),
+        "enrollment {id}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_unenroll_of_three_contacts_confirms_the_count_and_unenrolls_them() -> Result<()> {
+    let t = spawn_app_with_frontend(Db::Sqlite).await?;
+    let (seq, es) = enrolled(&t, 4).await?;
+    let chosen = &es[..3];
+    let b = Browser::launch("app-bulk").await?;
+    b.goto(&format!(
+        "{}/app/?token={}#/sequences/{}",
+        t.base,
+        t.token(),
+        seq.id
+    ))
+    .await?;
+    b.wait_for(&testid("enrollments-table")).await?;
+
+    for e in chosen {
+        b.click(&testid(&format!("row-select-{}", e.id))).await?;
+    }
+    b.wait_for_text(&testid("selection-count"), "3 selected")
+        .await?;
+    b.wait_for_text(&testid("bulk-unenroll"), "Unenroll (3)")
+        .await?;
+    b.click(&testid("bulk-unenroll")).await?;
+    let dialog = b.text(&testid("confirm-dialog")).await?;
+    assert!(dialog.contains("Unenroll 3 contacts?"), "{dialog}");
+    assert!(
+        dialog.contains("These 3 contacts will be unenrolled from Q4 outbound"),
+        "{dialog}"
+    );
+    b.screenshot("app-1-bulk-confirm").await?;
+    b.click(&testid("confirm-dialog-confirm")).await?;
+
+    b.wait_for_absent(&testid("confirm-dialog")).await?;
+    b.wait_for_text(
+        &testid("announcer"),
+        "3 contacts unenrolled from Q4 outbound.",
+    )
+    .await?;
+    for e in chosen {
+        b.wait_for_attr(
+            &testid(&format!("enrollment-row-{}", e.id)),
+            "data-state",
+            "unenrolled",
+        )
+        .await?;
+    }
+    b.wait_for_attr(
+        &testid(&format!("enrollment-row-{}", es[3].id)),
+        "data-state",
+        "active",
+    )
+    .await?;
+    b.screenshot("app-2-bulk-done").await?;
+
+    for e in chosen {
+        assert_unenrolled_by_user(&t, e.id, UnenrollSurface::Bulk).await?;
+    }
+    assert_eq!(
+        t.enrollment(es[3].id).await?.state,
+        EnrollmentState::Active,
+        "the unselected one stays"
+    );
+    b.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn focusing_a_scheduled_row_reveals_unenroll_which_removes_its_steps() -> Result<()> {
+    let t = spawn_app_with_frontend(Db::Sqlite).await?;
+    let (seq, es) = enrolled(&t, 2).await?;
+    let (target, other) = (&es[0], &es[1]);
+    let b = Browser::launch("app-scheduled").await?;
+    b.goto(&format!(
+        "{}/app/?token={}#/sequences/{}/scheduled",
+        t.base,
+        t.token(),
+        seq.id
+    ))
+    .await?;
+    b.wait_for(&testid("scheduled-table")).await?;
+
+    let row = testid(&format!("scheduled-row-{}", target.id));
+    let button = testid(&format!("scheduled-unenroll-{}", target.id));
+    b.wait_for(&row).await?;
+    b.wait_for_present(&button).await?;
+    assert_eq!(
+        b.css_value(&button, "opacity").await?,
+        "0",
+        "hidden until the row is hovered or focused"
+    );
+    b.focus(&row).await?;
+    b.wait_until("the row's Unenroll to be revealed", || async {
+        Ok((b.css_value(&button, "opacity").await? == "1").then_some(()))
+    })
+    .await?;
+    b.screenshot("app-3-scheduled-revealed").await?;
+
+    b.click(&button).await?;
+    b.wait_for_text(&testid("confirm-dialog"), "Unenroll Cleo0 Tester?")
+        .await?;
+    b.click(&testid("confirm-dialog-confirm")).await?;
+    b.wait_for_text(
+        &testid("announcer"),
+        "Cleo0 Tester was unenrolled from Q4 outbound.",
+    )
+    .await?;
+    b.wait_for_absent(&row).await?;
+    b.wait_for(&testid(&format!("scheduled-row-{}", other.id)))
+        .await?;
+    b.screenshot("app-4-scheduled-done").await?;
+
+    assert_unenrolled_by_user(&t, target.id, UnenrollSurface::ScheduledTab).await?;
+    let scheduled: ScheduledResponse = t
+        .get(&format!("/sequences/{}/scheduled", seq.id))
+        .await?
+        .json()?;
+    assert!(scheduled
+        .scheduled
+        .iter()
+        .all(|s| s.enrollment_id != target.id));
+    b.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contact_records_unenroll_button_unenrolls_and_updates_the_record() -> Result<()> {
+    let t = spawn_app_with_frontend(Db::Sqlite).await?;
+    let (_, es) = enrolled(&t, 1).await?;
+    let e = &es[0];
+    let b = Browser::launch("app-contact").await?;
+    b.goto(&format!(
+        "{}/app/?token={}#/contacts/{}",
+        t.base,
+        t.token(),
+        e.contact.id
+    ))
+    .await?;
+    b.wait_for_attr(
+        &testid("current-enrollment"),
+        "data-enrollment-id",
+        &e.id.to_string(),
+    )
+    .await?;
+    let button = b
+        .wait_for(&format!(
+            "{} {}",
+            testid("contact-header"),
+            testid("contact-unenroll")
+        ))
+        .await?;
+    assert_eq!(button.text().await?, "Unenroll");
+    b.screenshot("app-5-contact-enrolled").await?;
+
+    button.click().await?;
+    b.wait_for_text(&testid("confirm-dialog"), "Unenroll Cleo0 Tester?")
+        .await?;
+    b.click(&testid("confirm-dialog-confirm")).await?;
+    b.wait_for_text(
+        &testid("announcer"),
+        "Cleo0 Tester was unenrolled from Q4 outbound.",
+    )
+    .await?;
+    b.wait_for(&testid("current-enrollment-none")).await?;
+    b.wait_for_absent(&testid("contact-unenroll")).await?;
+    b.wait_for_attr(&testid("past-enrollment"), "data-state", "unenrolled")
+        .await?;
+    b.wait_for(&format!(
+        "{}[data-kind=\"unenrolled\"]",
+        testid("timeline-event")
+    ))
+    .await?;
+    b.screenshot("app-6-contact-unenrolled").await?;
+
+    assert_unenrolled_by_user(&t, e.id, UnenrollSurface::ContactRecord).await?;
+    b.close().await
+}
