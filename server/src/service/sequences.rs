@@ -83,6 +83,20 @@ fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
     })
 }
 
+/// A step's subject as the Scheduled tab shows it: contact tokens filled in, the rest as readable
+/// placeholders such as `[company name]` (rendered for real when the step runs).
+fn scheduled_subject(template: &str, row: &crate::store::ScheduledRow) -> String {
+    let values = |token: &str| -> Option<String> {
+        Some(match token {
+            "contact.first_name" => row.contact_first_name.clone(),
+            "contact.name" => row.contact_name.clone(),
+            "contact.email" => row.contact_email.clone(),
+            other => format!("[{}]", other.replace(['.', '_'], " ")),
+        })
+    };
+    template::render(template, &values)
+}
+
 impl App {
     pub async fn create_sequence(
         &self,
@@ -189,7 +203,7 @@ impl App {
                         step_number: r.step_number,
                         total_steps: r.total_steps,
                         kind: step.map_or(StepKind::Unknown, |s| s.kind),
-                        subject: step.map(|s| s.subject.clone()).unwrap_or_default(),
+                        subject: step.map(|s| scheduled_subject(&s.subject, r)).unwrap_or_default(),
                         due_at: rfc3339(r.due_at),
                     }
                 })

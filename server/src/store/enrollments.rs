@@ -47,6 +47,7 @@ pub struct ScheduledRow {
     pub enrollment_id: EnrollmentId,
     pub contact_id: ContactId,
     pub contact_name: String,
+    pub contact_first_name: String,
     pub contact_email: String,
     pub step_number: u32,
     pub total_steps: u32,
@@ -274,6 +275,7 @@ impl Store {
                 Ok(ScheduledRow {
                     enrollment_id: EnrollmentId(r.try_get("id")?),
                     contact_id: ContactId(r.try_get("contact_id")?),
+                    contact_first_name: r.try_get("first_name")?,
                     contact_name: display_name(
                         &r.try_get::<String, _>("first_name")?,
                         &r.try_get::<String, _>("last_name")?,
