@@ -80,7 +80,7 @@ impl App {
         let id = verify::microsoft(token, &key, &v.config, self.now())?;
         let tid = id.tid.to_lowercase();
         let trusts =
-            |s: &crate::store::TrustSettings| s.trusted_tenant_ids.iter().any(|t| *t == tid);
+            |s: &crate::store::TrustSettings| s.trusted_tenant_ids.contains(&tid);
         self.link(
             "microsoft",
             &format!("{tid}:{}", id.oid),

@@ -120,6 +120,32 @@ impl App {
     }
 }
 
+impl App {
+    /// Every sequence email carries an unsubscribe link (a footer unless the template placed
+    /// `{{unsubscribe_link}}`) and the RFC 8058 one-click headers.
+    pub fn with_unsubscribe(
+        &self,
+        mut email: crate::mail::OutgoingEmail,
+        e: EnrollmentId,
+    ) -> crate::mail::OutgoingEmail {
+        let url = self.unsubscribe_url(e);
+        if !email.body.contains(&url) {
+            email.body = format!(
+                "{}\n\n--\nUnsubscribe from these emails: {url}\n",
+                email.body.trim_end()
+            );
+        }
+        email
+            .headers
+            .push(("List-Unsubscribe".into(), format!("<{url}>")));
+        email.headers.push((
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into(),
+        ));
+        email
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,31 +174,5 @@ mod tests {
             verify(b"secret", "unsubscribe", "42.zz"),
             Err(LinkError::Malformed)
         );
-    }
-}
-
-impl App {
-    /// Every sequence email carries an unsubscribe link (a footer unless the template placed
-    /// `{{unsubscribe_link}}`) and the RFC 8058 one-click headers.
-    pub fn with_unsubscribe(
-        &self,
-        mut email: crate::mail::OutgoingEmail,
-        e: EnrollmentId,
-    ) -> crate::mail::OutgoingEmail {
-        let url = self.unsubscribe_url(e);
-        if !email.body.contains(&url) {
-            email.body = format!(
-                "{}\n\n--\nUnsubscribe from these emails: {url}\n",
-                email.body.trim_end()
-            );
-        }
-        email
-            .headers
-            .push(("List-Unsubscribe".into(), format!("<{url}>")));
-        email.headers.push((
-            "List-Unsubscribe-Post".into(),
-            "List-Unsubscribe=One-Click".into(),
-        ));
-        email
     }
 }
