@@ -12,22 +12,45 @@ use sequencer_server::clock::SystemClock;
 use sequencer_server::domain::{EmailAddress, Role, Seat, Tier};
 use sequencer_server::http::StaticDir;
 use sequencer_server::service::{login::hash_password, App};
-use sequencer_server::{cli_inbound, build_app, demo, load_secret, worker};
+use sequencer_server::{build_app, cli_inbound, demo, load_secret, worker};
 
 #[derive(Parser)]
-#[command(name = "sequencer", about = "Sequencer: sales sequences that stop at the right moment")]
+#[command(
+    name = "sequencer",
+    about = "Sequencer: sales sequences that stop at the right moment"
+)]
 struct Cli {
     /// Database URL: sqlite://PATH (default, embedded) or postgres://... (multi-instance).
-    #[arg(long, env = "SEQUENCER_DATABASE_URL", default_value = "sqlite://data/sequencer.db", global = true)]
+    #[arg(
+        long,
+        env = "SEQUENCER_DATABASE_URL",
+        default_value = "sqlite://data/sequencer.db",
+        global = true
+    )]
     database_url: String,
     /// Where the signing secret (and the demo outbox) live.
-    #[arg(long, env = "SEQUENCER_DATA_DIR", default_value = "data", global = true)]
+    #[arg(
+        long,
+        env = "SEQUENCER_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// Outgoing mail: smtp://host:port, smtps://user:pass@host, or outbox:DIR (writes .eml files).
-    #[arg(long, env = "SEQUENCER_MAIL_URL", default_value = "outbox:data/outbox", global = true)]
+    #[arg(
+        long,
+        env = "SEQUENCER_MAIL_URL",
+        default_value = "outbox:data/outbox",
+        global = true
+    )]
     mail_url: String,
     /// Public base URL of this server (links in emails, manifests).
-    #[arg(long, env = "SEQUENCER_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "SEQUENCER_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     public_url: String,
     #[command(flatten)]
     identity: IdentityArgs,
@@ -43,7 +66,12 @@ struct IdentityArgs {
     #[arg(long, env = "SEQUENCER_MS_CLIENT_ID", global = true)]
     ms_client_id: Option<String>,
     /// Delegated scope the add-in requests; must be in the token's `scp`.
-    #[arg(long, env = "SEQUENCER_MS_SCOPE", default_value = "access_as_user", global = true)]
+    #[arg(
+        long,
+        env = "SEQUENCER_MS_SCOPE",
+        default_value = "access_as_user",
+        global = true
+    )]
     ms_scope: String,
     #[arg(long, env = "SEQUENCER_MS_JWKS_URL", default_value = sequencer_server::identity::MS_JWKS_URL, global = true)]
     ms_jwks_url: String,
@@ -154,38 +182,82 @@ enum Command {
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let cli = Cli::parse();
-    if let Command::Bench { contacts, rate, seconds, bulk, emails } = cli.command {
-        return bench::run(bench::BenchOptions { database_url: cli.database_url.clone(), contacts, rate, seconds, bulk, emails }).await;
+    if let Command::Bench {
+        contacts,
+        rate,
+        seconds,
+        bulk,
+        emails,
+    } = cli.command
+    {
+        return bench::run(bench::BenchOptions {
+            database_url: cli.database_url.clone(),
+            contacts,
+            rate,
+            seconds,
+            bulk,
+            emails,
+        })
+        .await;
     }
     match &cli.command {
         Command::Classify { files } => {
-            files.iter().for_each(|f| println!("{}", cli_inbound::classify_json(f)));
+            files
+                .iter()
+                .for_each(|f| println!("{}", cli_inbound::classify_json(f)));
             return Ok(());
         }
         Command::ClassifyEval { dir } => {
-            print!("{}", cli_inbound::evaluate(&dir.clone().unwrap_or_else(cli_inbound::default_corpora)));
+            print!(
+                "{}",
+                cli_inbound::evaluate(&dir.clone().unwrap_or_else(cli_inbound::default_corpora))
+            );
             return Ok(());
         }
-        Command::Manifests { base_url, out, static_dir, test_origin } => {
+        Command::Manifests {
+            base_url,
+            out,
+            static_dir,
+            test_origin,
+        } => {
             let base = base_url.as_deref().unwrap_or(&cli.public_url);
             return render_manifests(&cli.identity, base, out, static_dir, test_origin);
         }
         _ => {}
     }
     let secret = load_secret(&cli.data_dir)?;
-    let app = build_app(&cli.database_url, &cli.mail_url, &cli.public_url, secret, Arc::new(SystemClock))
-        .await
-        .with_context(|| format!("opening {}", cli.database_url))?
-        .with_identity(cli.identity.config());
+    let app = build_app(
+        &cli.database_url,
+        &cli.mail_url,
+        &cli.public_url,
+        secret,
+        Arc::new(SystemClock),
+    )
+    .await
+    .with_context(|| format!("opening {}", cli.database_url))?
+    .with_identity(cli.identity.config());
     match cli.command {
-        Command::Serve { bind, static_dir, no_worker } => serve(app, &bind, static_dir, no_worker).await,
+        Command::Serve {
+            bind,
+            static_dir,
+            no_worker,
+        } => serve(app, &bind, static_dir, no_worker).await,
         Command::Demo => {
             let caller = demo::seed(&app).await?;
             let token = app.session_token(&caller.user).token;
             let base = app.settings.public_url.clone();
-            println!("Demo account: {} (user {} / password {})", caller.account.name, demo::DEMO_EMAIL, demo::DEMO_PASSWORD);
+            println!(
+                "Demo account: {} (user {} / password {})",
+                caller.account.name,
+                demo::DEMO_EMAIL,
+                demo::DEMO_PASSWORD
+            );
             println!("Web app:  {base}/app/?token={token}");
             println!("Panel:    {base}/addin/?token={token}");
             println!("API:      {base}/api/v1  (Authorization: Bearer {token})");
@@ -197,19 +269,49 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", account.id.0);
             Ok(())
         }
-        Command::CreateUser { account, email, name, role, seat, password } => {
+        Command::CreateUser {
+            account,
+            email,
+            name,
+            role,
+            seat,
+            password,
+        } => {
             let role = Role::parse(&role).context("role is admin or user")?;
-            let seat = seat.map(|s| Seat::parse(&s).context("unknown seat")).transpose()?;
+            let seat = seat
+                .map(|s| Seat::parse(&s).context("unknown seat"))
+                .transpose()?;
             let email = EmailAddress::parse(&email)?;
             let hash = password.map(|p| hash_password(&p));
             let account = sequencer_server::domain::AccountId(account);
-            app.store.account(account).await?.context("no such account")?;
-            let user = app.store.create_user(account, &email, &name, role, seat, hash.as_deref(), app.now()).await?;
+            app.store
+                .account(account)
+                .await?
+                .context("no such account")?;
+            let user = app
+                .store
+                .create_user(
+                    account,
+                    &email,
+                    &name,
+                    role,
+                    seat,
+                    hash.as_deref(),
+                    app.now(),
+                )
+                .await?;
             println!("{}", app.session_token(&user).token);
             Ok(())
         }
-        Command::Bench { .. } | Command::Classify { .. } | Command::ClassifyEval { .. } | Command::Manifests { .. } => Ok(()),
-        Command::Ingest { account, mailbox, path } => {
+        Command::Bench { .. }
+        | Command::Classify { .. }
+        | Command::ClassifyEval { .. }
+        | Command::Manifests { .. } => Ok(()),
+        Command::Ingest {
+            account,
+            mailbox,
+            path,
+        } => {
             let account = sequencer_server::domain::AccountId(account);
             for (file, outcome) in cli_inbound::ingest(&app, account, mailbox, &path).await? {
                 println!("{}", cli_inbound::describe(&file, &outcome));
@@ -218,7 +320,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token { email } => {
             let email = EmailAddress::parse(&email)?;
-            let (user, _) = app.store.users_by_email(&email).await?.into_iter().next().context("no such user")?;
+            let (user, _) = app
+                .store
+                .users_by_email(&email)
+                .await?
+                .into_iter()
+                .next()
+                .context("no such user")?;
             println!("{}", app.session_token(&user).token);
             Ok(())
         }
@@ -228,19 +336,35 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> anyhow::Result<()> {
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let addr = listener.local_addr()?;
-    let dir = static_dir.join("index.html").exists().then_some(static_dir.clone());
+    let dir = static_dir
+        .join("index.html")
+        .exists()
+        .then_some(static_dir.clone());
     if dir.is_none() {
-        tracing::warn!("{} has no index.html: the web app and panel are not built (run `cargo xtask run`)", static_dir.display());
+        tracing::warn!(
+            "{} has no index.html: the web app and panel are not built (run `cargo xtask run`)",
+            static_dir.display()
+        );
     }
     if !no_worker {
         tokio::spawn(worker::run(app.clone(), std::time::Duration::from_secs(1)));
+        let watched =
+            sequencer_server::mail::imap::spawn_watchers(&app, std::time::Duration::from_secs(60))
+                .await?;
+        tracing::info!(mailboxes = watched, "watching IMAP mailboxes");
     }
     tracing::info!("listening on http://{addr}");
     sequencer_server::http::serve(app, listener, StaticDir(dir))?.await?;
     Ok(())
 }
 
-fn render_manifests(identity: &IdentityArgs, base: &str, out: &std::path::Path, static_dir: &std::path::Path, test_origins: &[String]) -> anyhow::Result<()> {
+fn render_manifests(
+    identity: &IdentityArgs,
+    base: &str,
+    out: &std::path::Path,
+    static_dir: &std::path::Path,
+    test_origins: &[String],
+) -> anyhow::Result<()> {
     use sequencer_server::manifests;
     let mut dep = manifests::Deployment::new(manifests::BaseUrl::parse(base)?);
     dep.ms_client_id = identity.ms_client_id.clone();
@@ -253,9 +377,21 @@ fn render_manifests(identity: &IdentityArgs, base: &str, out: &std::path::Path, 
     let files = manifests::render_all(&dep, &bundle)?;
     manifests::write_all(out, &files)?;
     println!("Rendered for {}:", dep.base_url.as_str());
-    println!("  Outlook (Add from file):        {}", out.join("outlook/manifest.xml").display());
-    println!("  Outlook (admin center package): {}", out.join("outlook/sequencer-outlook.zip").display());
-    println!("  Chrome (Load unpacked):         {}", out.join("gmail-extension").display());
-    println!("  Chrome (zip):                   {}", out.join("sequencer-gmail.zip").display());
+    println!(
+        "  Outlook (Add from file):        {}",
+        out.join("outlook/manifest.xml").display()
+    );
+    println!(
+        "  Outlook (admin center package): {}",
+        out.join("outlook/sequencer-outlook.zip").display()
+    );
+    println!(
+        "  Chrome (Load unpacked):         {}",
+        out.join("gmail-extension").display()
+    );
+    println!(
+        "  Chrome (zip):                   {}",
+        out.join("sequencer-gmail.zip").display()
+    );
     Ok(())
 }

@@ -352,7 +352,8 @@ impl Store {
     }
 
     /// Live enrollments, in sequences with "unenroll the same company" on, of contacts in
-    /// `company` or with an address at `domain` (pass `None` for free-mail domains).
+    /// `company` or with an address at `domain` (pass `None` for free-mail domains; an empty
+    /// pattern matches no address).
     pub async fn company_peers(
         &self,
         account: AccountId,
@@ -367,7 +368,7 @@ impl Store {
         )
         .bind(account.0)
         .bind(company.map_or(-1, |c| c.0))
-        .bind(domain.map_or_else(|| "\u{0}".to_string(), |d| format!("%@{d}")))
+        .bind(domain.map_or_else(String::new, |d| format!("%@{d}")))
         .fetch_all(&mut *c)
         .await?;
         rows.iter()
