@@ -456,6 +456,23 @@ async fn creator(db: Db) -> Result<()> {
     assert_eq!(r.unenrolled, 0, "nothing left to end");
     let users: UserListResponse = t.get("/users").await?.json()?;
     assert_eq!(users.users.len(), 3);
+    let me = format!("/users/{}", t.user.id.0);
+    let a = t
+        .send_as(
+            &t.token(),
+            Method::PATCH,
+            &me,
+            &UpdateUserRequest {
+                status: Some(UserStatus::Deactivated),
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert_eq!(
+        a.code(),
+        "validation_failed",
+        "an admin cannot lock themselves out"
+    );
     let not_admin = t.get_as(&dt, "/users").await?;
     assert_eq!(not_admin.status, 401, "deactivated");
     Ok(())

@@ -82,6 +82,14 @@ impl App {
             .user(caller.account.id, id)
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
+        if id == caller.user.id
+            && (req.status.is_some_and(|s| s != UserStatus::Active)
+                || req.role.is_some_and(|r| r != Role::Admin))
+        {
+            return Err(ServiceError::Validation(
+                "an admin cannot demote, deactivate or delete themselves".into(),
+            ));
+        }
         let mut user = before.clone();
         if let Some(name) = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             user.name = name.to_string();
