@@ -22,7 +22,7 @@
   function place(panel) {
     const rect = panel.compose.getBoundingClientRect();
     const left = Math.max(8, rect.left - WIDTH - 8);
-    const height = Math.max(240, Math.min(rect.height, window.innerHeight - 16));
+    const height = Math.min(Math.max(rect.height, 420), window.innerHeight - 16);
     const top = Math.max(8, Math.min(rect.top, window.innerHeight - height - 8));
     Object.assign(panel.frame.style, { left: left + "px", top: top + "px", height: height + "px" });
   }

@@ -36,6 +36,10 @@ const TEST_PACKAGES: &[SystemPackage] = &[
         installed: || Path::new("/usr/bin/chromedriver").exists(),
     },
     SystemPackage {
+        apt: "libxml2-utils",
+        installed: || which("xmllint").is_some(),
+    },
+    SystemPackage {
         apt: "dovecot-imapd",
         installed: || Path::new("/usr/lib/dovecot/imap").exists(),
     },
@@ -142,6 +146,43 @@ fn ensure_binaryen(project: &Project) -> Result<PathBuf> {
 /// Word `index` of a `--version` line: `trunk 0.21.14` (1), `wasm-opt version 132 (...)` (2).
 fn version_word(output: Option<&str>, index: usize) -> Option<&str> {
     output?.lines().next()?.split_whitespace().nth(index)
+}
+
+/// npm packages the manifest tests validate with, offline (tests/tests/manifests.rs): the unified
+/// app manifest's JSON schemas and a draft-04 JSON Schema validator.
+const MANIFEST_VALIDATORS: &[(&str, &str)] = &[
+    ("@microsoft/app-manifest", "1.1.2"),
+    ("ajv-draft-04", "1.0.0"),
+    ("ajv-formats", "3.0.1"),
+];
+
+/// Installs [`MANIFEST_VALIDATORS`] into the repo-local tools dir (`target/tools/node_modules`).
+pub fn ensure_manifest_validators(project: &Project) -> Result<()> {
+    let modules = project.tools_dir().join("node_modules");
+    let installed = |name: &str, version: &str| {
+        std::fs::read_to_string(modules.join(name).join("package.json"))
+            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
+    };
+    let missing: Vec<String> = MANIFEST_VALIDATORS
+        .iter()
+        .filter(|(name, version)| !installed(name, version))
+        .map(|(name, version)| format!("{name}@{version}"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing manifest validators from npm: {}",
+        missing.join(" ")
+    );
+    ensure!(
+        which("npm").is_some(),
+        "npm not found: install Node.js and npm (Debian: apt-get install nodejs npm)"
+    );
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(project.tools_dir())
+        .args(&missing))
 }
 
 /// Ensures the Debian packages and Python modules the test suite uses.

@@ -26,20 +26,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/manifests/sequencer-gmail.zip", web::get().to(gmail_zip));
 }
 
-/// This server's deployment, or a 500 naming the setting to fix.
-fn deployment(app: &App) -> Result<Deployment, HttpResponse> {
-    let base = BaseUrl::parse(&app.settings.public_url).map_err(|e| {
-        tracing::warn!("cannot render manifests: {e}");
-        HttpResponse::InternalServerError()
-            .content_type("text/plain; charset=utf-8")
-            .body("SEQUENCER_PUBLIC_URL is not a valid https URL")
-    })?;
+/// This server's deployment; `None` (logged) when the public URL cannot be used.
+fn deployment(app: &App) -> Option<Deployment> {
+    let base = BaseUrl::parse(&app.settings.public_url)
+        .map_err(|e| tracing::warn!("cannot render manifests: {e}"))
+        .ok()?;
     let identity = &app.settings.identity.config;
     let mut dep = Deployment::new(base);
     dep.ms_client_id = identity.ms_client_id.clone();
     dep.ms_scope = identity.ms_scope.clone();
     dep.google_client_id = identity.google_client_id.clone();
-    Ok(dep)
+    Some(dep)
+}
+
+/// The 500 naming the setting to fix.
+fn bad_public_url() -> HttpResponse {
+    HttpResponse::InternalServerError()
+        .content_type("text/plain; charset=utf-8")
+        .body("SEQUENCER_PUBLIC_URL is not a valid https URL")
 }
 
 fn file(content_type: &str, body: Vec<u8>, download: Option<&str>) -> HttpResponse {
@@ -80,39 +84,38 @@ async fn icon(name: web::Path<String>) -> HttpResponse {
 
 async fn outlook_xml(app: web::Data<App>) -> HttpResponse {
     match deployment(&app) {
-        Ok(dep) => file(
+        Some(dep) => file(
             "application/xml; charset=utf-8",
             manifests::render_outlook_xml(&dep).into_bytes(),
             None,
         ),
-        Err(res) => res,
+        None => bad_public_url(),
     }
 }
 
 async fn outlook_json(app: web::Data<App>) -> HttpResponse {
     match deployment(&app) {
-        Ok(dep) => file(
+        Some(dep) => file(
             "application/json",
             manifests::render_outlook_json(&dep).into_bytes(),
             None,
         ),
-        Err(res) => res,
+        None => bad_public_url(),
     }
 }
 
 async fn outlook_package(app: web::Data<App>) -> HttpResponse {
     let rendered = deployment(&app).map(|dep| manifests::render_outlook_package(&dep));
     match rendered {
-        Ok(Ok(zip)) => file("application/zip", zip, Some("sequencer-outlook.zip")),
-        Ok(Err(e)) => internal(e),
-        Err(res) => res,
+        Some(Ok(zip)) => file("application/zip", zip, Some("sequencer-outlook.zip")),
+        Some(Err(e)) => internal(e),
+        None => bad_public_url(),
     }
 }
 
 async fn gmail_zip(app: web::Data<App>, dir: web::Data<StaticDir>) -> HttpResponse {
-    let dep = match deployment(&app) {
-        Ok(dep) => dep,
-        Err(res) => return res,
+    let Some(dep) = deployment(&app) else {
+        return bad_public_url();
     };
     let Some(dist) = dir.0.clone() else {
         return HttpResponse::ServiceUnavailable()

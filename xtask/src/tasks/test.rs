@@ -30,6 +30,7 @@ pub fn execute(args: TestArgs) -> Result<()> {
 
     let wasm_tools = stages.run("tools", || {
         tools::ensure_test_packages()?;
+        tools::ensure_manifest_validators(&project)?;
         tools::ensure_wasm_tools(&project)
     });
     stages.run("fmt", || check_fmt(&project));
