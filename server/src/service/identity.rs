@@ -79,8 +79,7 @@ impl App {
             .await?;
         let id = verify::microsoft(token, &key, &v.config, self.now())?;
         let tid = id.tid.to_lowercase();
-        let trusts =
-            |s: &crate::store::TrustSettings| s.trusted_tenant_ids.contains(&tid);
+        let trusts = |s: &crate::store::TrustSettings| s.trusted_tenant_ids.contains(&tid);
         self.link(
             "microsoft",
             &format!("{tid}:{}", id.oid),
