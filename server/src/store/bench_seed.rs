@@ -5,6 +5,7 @@ use super::*;
 use crate::domain::*;
 
 impl Store {
+    #[allow(clippy::too_many_arguments)]
     /// Inserts `n` contacts (`bench{i}@{domain}`) each with an active enrollment in `sequence`,
     /// whose next step is due at `next_run_at`.
     pub async fn bench_seed(
