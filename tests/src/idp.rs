@@ -4,7 +4,7 @@
 //! under test is configured with this JWKS URL exactly as it would be with the real one: there
 //! is no bypass.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -23,6 +23,7 @@ const JWKS: &str = include_str!("../data/idp_test_jwks.json");
 pub struct LocalIdp {
     pub jwks_url: String,
     fetches: Arc<AtomicUsize>,
+    failing: Arc<AtomicBool>,
     key: EncodingKey,
     _server: actix_web::dev::ServerHandle,
 }
@@ -30,19 +31,25 @@ pub struct LocalIdp {
 impl LocalIdp {
     pub async fn start() -> Result<LocalIdp> {
         let fetches = Arc::new(AtomicUsize::new(0));
-        let counter = fetches.clone();
+        let failing = Arc::new(AtomicBool::new(false));
+        let (counter, fail) = (fetches.clone(), failing.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let jwks_url = format!("http://{}/discovery/v2.0/keys", listener.local_addr()?);
         let server = actix_web::HttpServer::new(move || {
-            let counter = counter.clone();
+            let (counter, fail) = (counter.clone(), fail.clone());
             actix_web::App::new().route(
                 "/discovery/v2.0/keys",
                 actix_web::web::get().to(move || {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    async {
-                        actix_web::HttpResponse::Ok()
-                            .content_type("application/json")
-                            .body(JWKS)
+                    let down = fail.load(Ordering::SeqCst);
+                    async move {
+                        if down {
+                            actix_web::HttpResponse::ServiceUnavailable().finish()
+                        } else {
+                            actix_web::HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(JWKS)
+                        }
                     }
                 }),
             )
@@ -55,6 +62,7 @@ impl LocalIdp {
         Ok(LocalIdp {
             jwks_url,
             fetches,
+            failing,
             key: EncodingKey::from_rsa_pem(PRIVATE_PEM.as_bytes())?,
             _server: handle,
         })
@@ -63,6 +71,11 @@ impl LocalIdp {
     /// How many times the JWKS was fetched.
     pub fn fetches(&self) -> usize {
         self.fetches.load(Ordering::SeqCst)
+    }
+
+    /// Makes the JWKS endpoint answer 503 (a provider outage) until set back.
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
     }
 
     /// The server configuration pointing both providers at this IdP.

@@ -17,6 +17,7 @@ both_backends! {
     valid_tokens_are_exchanged_for_a_session_of_the_linked_user => valid;
     forged_misdirected_and_stale_tokens_get_401_with_a_clear_code => rejected;
     an_unknown_kid_refetches_the_keys_at_most_once_per_cooldown => cooldown;
+    a_provider_outage_is_retried_after_a_short_backoff_not_a_cooldown => outage;
     repeated_failed_logins_are_rate_limited_per_email_and_address => rate_limit;
 }
 
@@ -390,6 +391,47 @@ async fn cooldown(db: Db) -> Result<()> {
         .status,
         200,
         "known keys stay cached"
+    );
+    assert_eq!(idp.fetches(), 2);
+    Ok(())
+}
+
+async fn outage(db: Db) -> Result<()> {
+    let (t, idp) = setup(db).await?;
+    idp.set_failing(true);
+    let token = |t: &TestApp| {
+        idp.sign(
+            idp::KID,
+            &ms_claims(TID_A, "oid-rita", "rep@seller.example", t.app.now()),
+        )
+    };
+    let a = exchange(&t, IdentityProvider::Microsoft, &token(&t)?).await?;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (401, "invalid_token"),
+        "{}",
+        a.body
+    );
+    assert!(a.body["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("could not be fetched"));
+    idp.set_failing(false);
+    assert_eq!(
+        exchange(&t, IdentityProvider::Microsoft, &token(&t)?)
+            .await?
+            .code(),
+        "unknown_key",
+        "within the backoff"
+    );
+    assert_eq!(idp.fetches(), 1);
+    t.clock.advance(chrono::Duration::seconds(11));
+    assert_eq!(
+        exchange(&t, IdentityProvider::Microsoft, &token(&t)?)
+            .await?
+            .status,
+        200,
+        "retried after 10 s, not 5 min"
     );
     assert_eq!(idp.fetches(), 2);
     Ok(())

@@ -11,6 +11,9 @@ use tokio::sync::Mutex;
 use super::IdentityError;
 use crate::domain::Millis;
 
+/// After a failed fetch, the next attempt waits this long.
+const FAILURE_BACKOFF_MS: Millis = 10_000;
+
 #[derive(Default)]
 struct State {
     keys: HashMap<String, DecodingKey>,
@@ -55,8 +58,19 @@ impl JwksCache {
         if state.fetched_at.is_some_and(|t| now - t < self.cooldown_ms) {
             return Err(IdentityError::UnknownKey);
         }
-        state.fetched_at = Some(now);
-        state.keys = self.fetch().await?;
+        match self.fetch().await {
+            Ok(keys) => {
+                state.fetched_at = Some(now);
+                state.keys = keys;
+            }
+            Err(e) => {
+                // Keep the keys we had; try again after a short backoff, not a full cooldown, so a
+                // provider hiccup at start-up does not lock sign-in out for minutes.
+                state.fetched_at =
+                    Some(now - self.cooldown_ms + FAILURE_BACKOFF_MS.min(self.cooldown_ms));
+                return Err(e);
+            }
+        }
         state
             .keys
             .get(kid)
