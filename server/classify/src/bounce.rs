@@ -209,9 +209,9 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
         Vec::new()
     };
     let system_sender = text::is_system_local(doc.sender_local())
-        || doc.from_name.to_ascii_lowercase().contains("mail delivery")
-        || doc.from_name.to_ascii_lowercase().contains("mailer-daemon")
-        || doc.from_name.to_ascii_lowercase().contains("postmaster");
+        || text::contains_ci(&doc.from_name, "mail delivery")
+        || text::contains_ci(&doc.from_name, "mailer-daemon")
+        || text::contains_ci(&doc.from_name, "postmaster");
     let subject_hit = hit(&SUBJECT_AC, &doc.subject);
     let body_hit = hit(&BODY_AC, human);
     let failed_hdr = doc.header("x-failed-recipients").is_some();
@@ -240,9 +240,8 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
 }
 
 fn has_inline_dsn(body: &str) -> bool {
-    let l = body.to_ascii_lowercase();
-    (l.contains("final-recipient:") || l.contains("original-recipient:"))
-        && (l.contains("\nstatus:") || l.contains("\naction:"))
+    (text::contains_ci(body, "final-recipient:") || text::contains_ci(body, "original-recipient:"))
+        && (text::contains_ci(body, "\nstatus:") || text::contains_ci(body, "\naction:"))
 }
 
 fn decide(
@@ -307,9 +306,43 @@ fn decide(
         .or_else(|| status_from_text(diag))
         .or_else(|| status_from_text(human));
     let (mut reason, mut group) = pick_reason(diag, status.as_deref(), human);
-    if reason == "userunknown" && after_data(human) {
-        // Refused only after the message content was sent: a filter, not a missing mailbox.
+    let command = failed_command(diag).or_else(|| failed_command(human));
+    if let Some(cmd) = command {
+        signals.push(format!("smtp:{}", cmd.as_str()));
+    }
+    if reason == "userunknown"
+        && status.as_deref() == Some("5.2.1")
+        && command != Some(Command::Rcpt)
+    {
+        // RFC 3463 5.2.1 "mailbox disabled, not accepting messages" under an "unknown user"
+        // text, not said at RCPT TO: the receiving side filters this sender.
         (reason, group) = ("filtered", Group::Policy);
+    }
+    let status_says_mailbox = status
+        .as_deref()
+        .and_then(reason::from_status)
+        .is_some_and(|(r, _)| r == "userunknown");
+    match command {
+        // The server refused the envelope sender: nothing is known about the recipient.
+        Some(Command::Mail) if group == Group::Hard => {
+            (reason, group) = ("rejected", Group::Policy);
+        }
+        // "Unknown user" said to anything but RCPT TO, without a 5.1.x status backing it,
+        // is a content filter's wording (RFC 5321: recipients are refused at RCPT).
+        Some(Command::Data) if reason == "userunknown" && !status_says_mailbox => {
+            (reason, group) = ("filtered", Group::Policy);
+        }
+        _ => {}
+    }
+    if group == Group::Hard && status.as_deref().is_some_and(|s| s.starts_with('4')) {
+        // A 4.x.x status is transient by definition (RFC 3463): a DNS lookup that failed
+        // temporarily, not an address that does not exist.
+        reason = if reason == "hostunknown" {
+            "networkerror"
+        } else {
+            reason
+        };
+        group = Group::Soft;
     }
     signals.push(format!("reason:{reason}"));
     if let Some(s) = &status {
@@ -330,7 +363,7 @@ fn addr(r: &RecipientStatus) -> Option<String> {
 }
 
 fn delay_only(human: &str) -> bool {
-    hit(&DELAY_AC, human) && !human.to_ascii_lowercase().contains("permanent")
+    hit(&DELAY_AC, human) && !text::contains_ci(human, "permanent")
 }
 
 /// Text of the diagnostic first, then a specific status code, then the whole human text.
@@ -351,13 +384,71 @@ fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, 
     }
 }
 
-/// The failing SMTP command was DATA (or end of data).
-fn after_data(human: &str) -> bool {
-    let l = human.to_ascii_lowercase();
-    l.contains("end of data")
-        || l.contains("after end of data")
-        || l.contains("in reply to data")
-        || l.contains(">>> data")
+/// The SMTP command a failure was the reply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    Mail,
+    Rcpt,
+    Data,
+}
+
+impl Command {
+    fn as_str(self) -> &'static str {
+        match self {
+            Command::Mail => "mail",
+            Command::Rcpt => "rcpt",
+            Command::Data => "data",
+        }
+    }
+}
+
+/// How MTAs name the command a reply answered: Postfix "(in reply to RCPT TO command)",
+/// Exim "SMTP error from remote mail server after RCPT TO:", Sendmail/qmail "... while
+/// talking to ...: >>> RCPT TO", Courier/others "after MAIL FROM".
+const COMMAND_PHRASES: &[(&str, Command)] = &[
+    ("in reply to rcpt to", Command::Rcpt),
+    ("after rcpt to", Command::Rcpt),
+    ("in reply to rcpt", Command::Rcpt),
+    ("in reply to mail from", Command::Mail),
+    ("after mail from", Command::Mail),
+    ("in reply to mail", Command::Mail),
+    ("in reply to end of data", Command::Data),
+    ("in reply to data", Command::Data),
+    ("after end of data", Command::Data),
+    ("after data", Command::Data),
+    ("end of data command", Command::Data),
+];
+
+static COMMAND_AC: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| build(&COMMAND_PHRASES.iter().map(|p| p.0).collect::<Vec<_>>()));
+
+/// The failing command: a phrase naming it, else the last `>>> COMMAND` of a session
+/// transcript before the first `<<< 4xx/5xx` reply.
+fn failed_command(s: &str) -> Option<Command> {
+    if let Some(m) = COMMAND_AC.as_ref().and_then(|ac| ac.find(s)) {
+        return COMMAND_PHRASES.get(m.pattern().as_usize()).map(|p| p.1);
+    }
+    let mut last: Option<Command> = None;
+    for line in s.lines() {
+        let l = line.trim_start();
+        if let Some(cmd) = l.strip_prefix(">>>") {
+            let cmd = cmd.trim_start();
+            last = if text::starts_with_ci(cmd, "rcpt") {
+                Some(Command::Rcpt)
+            } else if text::starts_with_ci(cmd, "mail") {
+                Some(Command::Mail)
+            } else if text::starts_with_ci(cmd, "data") || cmd == "." {
+                Some(Command::Data)
+            } else {
+                None
+            };
+        } else if let Some(reply) = l.strip_prefix("<<<") {
+            if matches!(reply.trim_start().as_bytes().first(), Some(b'4' | b'5')) {
+                return last;
+            }
+        }
+    }
+    None
 }
 
 fn status_from_text(s: &str) -> Option<String> {

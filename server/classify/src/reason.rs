@@ -79,6 +79,16 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("box is full", "mailboxfull", Group::Soft),
     ("disk quota", "mailboxfull", Group::Soft),
     ("size limit", "mailboxfull", Group::Soft),
+    (
+        "mailbox exceeded the local limit",
+        "mailboxfull",
+        Group::Soft,
+    ),
+    (
+        "in recipient's mailbox exceeded",
+        "mailboxfull",
+        Group::Soft,
+    ),
     // --- message too big (soft) ---
     ("message too large", "mesgtoobig", Group::Soft),
     ("message is too large", "mesgtoobig", Group::Soft),
@@ -88,6 +98,16 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("size exceeds the maximum", "mesgtoobig", Group::Soft),
     ("exceeds size limit", "mesgtoobig", Group::Soft),
     ("message length exceeds", "mesgtoobig", Group::Soft),
+    // Office 365 / Postfix wording for a recipient the directory does not know.
+    (
+        "recipient address rejected: access denied",
+        "userunknown",
+        Group::Hard,
+    ),
+    // --- policy: filters ---
+    ("message filtered", "filtered", Group::Policy),
+    ("due to recipient preferences", "filtered", Group::Policy),
+    ("purported responsible address", "rejected", Group::Policy),
     // --- policy: authentication ---
     ("spf check", "authfailure", Group::Policy),
     ("spf fail", "authfailure", Group::Policy),
@@ -180,6 +200,9 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("ratelimit", "speeding", Group::Soft),
     ("temporarily deferred", "speeding", Group::Soft),
     ("sender address rejected", "rejected", Group::Policy),
+    // Mailing-list hosts (Google Groups) refusing a non-member's post.
+    ("permission to post", "rejected", Group::Policy),
+    ("投稿する権限", "rejected", Group::Policy),
     ("sender rejected", "rejected", Group::Policy),
     ("domain of sender address", "rejected", Group::Policy),
     ("sender verify failed", "rejected", Group::Policy),
@@ -272,6 +295,17 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("accepts no mail", "notaccept", Group::Hard),
     // --- temporary (soft) ---
     ("retry time", "expired", Group::Soft),
+    ("envelope expired", "expired", Group::Soft),
+    ("failing for a long time", "expired", Group::Soft),
+    (
+        "did not accept our requests to connect",
+        "expired",
+        Group::Soft,
+    ),
+    ("not delivered within", "expired", Group::Soft),
+    ("was aborted after", "expired", Group::Soft),
+    ("host not reachable", "expired", Group::Soft),
+    ("will be retried for", "expired", Group::Soft),
     ("retry timeout", "expired", Group::Soft),
     ("delivery time expired", "expired", Group::Soft),
     ("message expired", "expired", Group::Soft),

@@ -193,3 +193,22 @@ pub(crate) fn is_system_local(local: &str) -> bool {
         || l == "noreply"
         || l == "no-reply"
 }
+
+/// `needle` (ASCII, lower case) occurs in `hay`, ignoring ASCII case. No allocation.
+pub(crate) fn contains_ci(hay: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    if n.is_empty() {
+        return true;
+    }
+    let first = n[0];
+    let b = hay.as_bytes();
+    b.len() >= n.len()
+        && (0..=b.len() - n.len()).any(|i| {
+            b[i].to_ascii_lowercase() == first && b[i..i + n.len()].eq_ignore_ascii_case(n)
+        })
+}
+
+/// `s` starts with `prefix` (ASCII), ignoring ASCII case.
+pub(crate) fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}

@@ -22,4 +22,4 @@ fn corpus_figures_meet_the_targets() {
 /// Targets are 97% (recipient) and 95% (group); these floors are what the classifier reaches
 /// today, as a regression guard, until the targets are met.
 const RECIPIENT_FLOOR: f64 = 94.5;
-const GROUP_FLOOR: f64 = 73.0;
+const GROUP_FLOOR: f64 = 78.5;
