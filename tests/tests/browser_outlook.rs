@@ -5,7 +5,10 @@
 //! Screenshots: `target/artifacts/screenshots/outlook-*.png`.
 
 use anyhow::Result;
-use sequencer_tests::browser::{spawn_app_with_frontend, testid, Browser, BrowserOptions};
+use sequencer_tests::browser::{
+    frontend_dist, spawn_app_with_frontend, testid, Browser, BrowserOptions,
+};
+use sequencer_tests::idp::{self, ms_claims, LocalIdp};
 use sequencer_tests::*;
 use serde_json::{json, Value};
 use shared::*;
@@ -262,5 +265,109 @@ async fn a_read_item_shows_the_senders_profile_and_a_pinned_pane_follows_the_sel
         "not_enrolled",
     )
     .await?;
+    b.close().await
+}
+
+/// MSAL's nested app authentication as the add-in sees it: `msal.createNestablePublicClientApplication`
+/// and `acquireTokenSilent`, answering with a token the local IdP signed (the server validates it
+/// against the IdP's JWKS exactly as against Microsoft's).
+fn msal_stub(token: &str) -> String {
+    format!(
+        "window.__msal = {{ configs: [], requests: [] }};\n\
+         window.msal = {{ createNestablePublicClientApplication: async (config) => {{\n\
+           window.__msal.configs.push(config);\n\
+           return {{ acquireTokenSilent: async (request) => {{ window.__msal.requests.push(request); return {{ accessToken: {token:?} }}; }},\n\
+                     acquireTokenPopup: async () => {{ throw new Error('no popup in tests'); }} }};\n\
+         }} }};\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_session_the_panel_signs_in_through_nested_app_authentication() -> Result<()> {
+    const TENANT: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
+    std::env::set_var("SEQUENCER_FRONTEND_DIST", frontend_dist()?);
+    let idp = LocalIdp::start().await?;
+    let config = idp.config();
+    let t = spawn_app_configured(
+        Db::Sqlite,
+        sequencer_server::domain::Tier::Professional,
+        move |app| app.with_identity(config),
+    )
+    .await?;
+    let trust = AccountSettingsView {
+        trusted_tenant_ids: vec![TENANT.into()],
+        google_hosted_domains: vec![],
+    };
+    t.send_as(
+        &t.token(),
+        reqwest::Method::PUT,
+        "/account/settings",
+        &trust,
+    )
+    .await?;
+    let e = enrolled(&t, "ana@globex.example", "Ana", "Q4 outbound").await?;
+    let ms_token = idp.sign(
+        idp::KID,
+        &ms_claims(TENANT, "oid-rita", "rep@seller.example", t.app.now()),
+    )?;
+
+    let mut options = BrowserOptions::new("outlook-naa");
+    options
+        .extra_args
+        .push("--host-resolver-rules=MAP appsforoffice.microsoft.com ~NOTFOUND".into());
+    let b = Browser::launch_with(options).await?;
+    let office = format!(
+        "window.__officeStubConfig = {};\n{OFFICE_STUB}",
+        json!({ "mailbox": "1.10", "item": { "mode": "compose" } })
+    );
+    b.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": format!("{}{office}", msal_stub(&ms_token)) }),
+    )
+    .await?;
+    // The manifests' panel URL when SEQUENCER_MS_CLIENT_ID is set; no session token anywhere.
+    b.goto(&format!(
+        "{}/addin/?host=outlook&ms_client_id={}&ms_scope={}",
+        t.base,
+        idp::MS_CLIENT_ID,
+        idp::MS_SCOPE
+    ))
+    .await?;
+    b.wait_for(&testid("panel-empty")).await?;
+    stub(
+        &b,
+        "window.__officeStub.setRecipients('to', arguments[0]);",
+        vec![json!([person("ana@globex.example", "Ana Tester")])],
+    )
+    .await?;
+    b.wait_for(&card("ana@globex.example", "enrollment-banner"))
+        .await?;
+
+    let msal = stub(&b, "return window.__msal;", vec![]).await?;
+    assert_eq!(
+        msal["configs"][0]["auth"]["clientId"],
+        json!(idp::MS_CLIENT_ID)
+    );
+    assert_eq!(
+        msal["requests"][0]["scopes"],
+        json!([format!("api://{}/{}", idp::MS_CLIENT_ID, idp::MS_SCOPE)])
+    );
+    b.click(&card("ana@globex.example", "unenroll-button"))
+        .await?;
+    b.click(&card("ana@globex.example", "unenroll-confirm"))
+        .await?;
+    b.wait_for_attr(
+        &card("ana@globex.example", ""),
+        "data-status",
+        "recently_unenrolled",
+    )
+    .await?;
+    let v = t.enrollment(e.id).await?;
+    let by = v.ended_by.expect("actor");
+    assert_eq!(
+        by.user.map(|u| u.email).as_deref(),
+        Some("rep@seller.example"),
+        "the Outlook user, signed in through the exchange"
+    );
     b.close().await
 }
