@@ -548,6 +548,20 @@ async fn the_server_serves_the_manifests_and_icons_for_its_public_url() -> Resul
         assert_eq!(&icon.bytes().await?[..], *bytes, "{name}");
     }
     assert_eq!(get("/manifests/icons/nope.png").await?.status(), 404);
+    // The extension packs the built frontend: served when this app has it (SEQUENCER_FRONTEND_DIST).
+    let ext = get("/manifests/sequencer-gmail.zip").await?;
+    let built = std::env::var_os("SEQUENCER_FRONTEND_DIST")
+        .is_some_and(|d| Path::new(&d).join("index.html").exists());
+    if built {
+        assert_eq!(ext.status(), 200);
+        let names = zip_names(&ext.bytes().await?);
+        assert!(
+            names.contains("manifest.json") && names.contains("addin/loader.js"),
+            "{names:?}"
+        );
+    } else {
+        assert_eq!(ext.status(), 503, "no frontend built in this app");
+    }
     assert!(get("/manifests/")
         .await?
         .text()
