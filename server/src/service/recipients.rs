@@ -52,7 +52,11 @@ impl App {
             recent_auto_replies: Vec::new(),
             error: None,
         };
-        let Some(c) = self.store.recipient_contact(account, &email).await? else {
+        let Some((c, enrollments)) = self
+            .store
+            .recipient_with_enrollments(account, &email, 10)
+            .await?
+        else {
             return Ok(view);
         };
         view.contact = Some(ContactSummary {
@@ -66,12 +70,10 @@ impl App {
             unsubscribed: c.unsubscribed,
         });
         let since = self.now() - RECENT_MS;
-        for (row, next_kind) in self
-            .store
-            .enrollments_with_next_kind(account, c.id, 10)
-            .await?
-        {
+        let mut recent_activity = false;
+        for (row, next_kind) in enrollments {
             let e = &row.enrollment;
+            recent_activity |= e.is_live() || e.ended_at.is_some_and(|at| at >= since);
             if e.is_live() {
                 view.enrollment = Some(ActiveEnrollmentView {
                     enrollment_id: e.id.0,
@@ -111,16 +113,21 @@ impl App {
                 }
             }
         }
-        let auto = self
-            .store
-            .events_of_kinds(
-                account,
-                c.id,
-                &["ooo_received", "auto_reply_received"],
-                since,
-                3,
-            )
-            .await?;
+        // Auto-replies are recorded against enrollments: without one live or ended in the window
+        // there can be none, and the hot path skips the query.
+        let auto = if recent_activity {
+            self.store
+                .events_of_kinds(
+                    account,
+                    c.id,
+                    &["ooo_received", "auto_reply_received"],
+                    since,
+                    3,
+                )
+                .await?
+        } else {
+            Vec::new()
+        };
         view.recent_auto_replies = auto.iter().map(event_view).collect();
         Ok(view)
     }

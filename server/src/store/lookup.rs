@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::enrollments::{view_row, ENR_COLS, VIEW_JOINS};
+use super::enrollments::{view_row, ENR_COLS};
 use super::*;
 use crate::domain::*;
 
@@ -19,27 +19,6 @@ pub struct RecipientContact {
     pub owner: Option<String>,
     pub email_status: EmailStatus,
     pub unsubscribed: bool,
-}
-
-const CARD: &str = "SELECT c.id, c.email, c.first_name, c.last_name, c.title, c.email_status, c.unsubscribed, co.name AS company_name, o.name AS owner_name
-     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id LEFT JOIN users o ON o.id = c.owner_id";
-
-fn card(r: &AnyRow) -> Result<RecipientContact> {
-    let email: String = r.try_get("email")?;
-    Ok(RecipientContact {
-        id: ContactId(r.try_get("id")?),
-        name: display_name(
-            &r.try_get::<String, _>("first_name")?,
-            &r.try_get::<String, _>("last_name")?,
-            &email,
-        ),
-        email,
-        title: r.try_get("title")?,
-        company: r.try_get("company_name")?,
-        owner: r.try_get("owner_name")?,
-        email_status: parse_enum(&r.try_get::<String, _>("email_status")?, EmailStatus::parse)?,
-        unsubscribed: get_bool(r, "unsubscribed")?,
-    })
 }
 
 impl Store {
@@ -67,61 +46,83 @@ impl Store {
         };
         Ok(Some((u, a)))
     }
+}
 
-    /// The live contact owning `email` (primary first, then secondary), with display names.
-    pub async fn recipient_contact(
+const CARD_AND_ENROLLMENTS: &str = "SELECT c.id AS c_id, c.email AS c_email, c.first_name AS c_first, c.last_name AS c_last, c.title AS c_title,
+        c.email_status AS c_status, c.unsubscribed AS c_unsub, co.name AS company_name, o.name AS owner_name,
+        c.email AS contact_email, c.first_name, c.last_name, s.name AS sequence_name, u.name AS enrolled_by_name,
+        u.email AS enrolled_by_email, au.name AS actor_user_name, au.email AS actor_user_email, st.kind AS next_kind, {ENR}
+     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id LEFT JOIN users o ON o.id = c.owner_id
+     LEFT JOIN enrollments e ON e.contact_id = c.id AND e.account_id = c.account_id
+     LEFT JOIN sequences s ON s.id = e.sequence_id LEFT JOIN users u ON u.id = e.enrolled_by
+     LEFT JOIN users au ON au.id = e.actor_user_id LEFT JOIN steps st ON st.sequence_id = e.sequence_id AND st.number = e.current_step";
+
+/// A recipient's card and latest enrollments (each with its current step's kind).
+pub type RecipientRows = (RecipientContact, Vec<(EnrollmentRow, Option<StepKind>)>);
+
+fn aliased_card(r: &AnyRow) -> Result<RecipientContact> {
+    let email: String = r.try_get("c_email")?;
+    Ok(RecipientContact {
+        id: ContactId(r.try_get("c_id")?),
+        name: display_name(
+            &r.try_get::<String, _>("c_first")?,
+            &r.try_get::<String, _>("c_last")?,
+            &email,
+        ),
+        email,
+        title: r.try_get("c_title")?,
+        company: r.try_get("company_name")?,
+        owner: r.try_get("owner_name")?,
+        email_status: parse_enum(&r.try_get::<String, _>("c_status")?, EmailStatus::parse)?,
+        unsubscribed: get_bool(r, "c_unsub")?,
+    })
+}
+
+impl Store {
+    /// The panel's lookup in one query (two when the address is an alias): the live contact
+    /// owning `email` and its `limit` latest enrollments, newest first.
+    pub async fn recipient_with_enrollments(
         &self,
         account: AccountId,
         email: &EmailAddress,
-    ) -> Result<Option<RecipientContact>> {
-        let mut c = self.conn().await?;
-        let sql =
-            format!("{CARD} WHERE c.account_id = $1 AND c.email = $2 AND c.deleted_at IS NULL");
-        if let Some(r) = sqlx::query(&sql)
-            .bind(account.0)
-            .bind(email.as_str())
-            .fetch_optional(&mut *c)
-            .await?
-        {
-            return card(&r).map(Some);
-        }
-        let sql = format!("{CARD} JOIN contact_emails ce ON ce.contact_id = c.id WHERE ce.account_id = $1 AND ce.email = $2 AND c.deleted_at IS NULL");
-        sqlx::query(&sql)
-            .bind(account.0)
-            .bind(email.as_str())
-            .fetch_optional(&mut *c)
-            .await?
-            .as_ref()
-            .map(card)
-            .transpose()
-    }
-
-    /// A contact's latest enrollments, newest first, each with the kind of its current step.
-    pub async fn enrollments_with_next_kind(
-        &self,
-        account: AccountId,
-        contact: ContactId,
         limit: i64,
-    ) -> Result<Vec<(EnrollmentRow, Option<StepKind>)>> {
+    ) -> Result<Option<RecipientRows>> {
         let mut c = self.conn().await?;
-        let joins = VIEW_JOINS.replace(
-            "LEFT JOIN users au ON au.id = e.actor_user_id",
-            "LEFT JOIN users au ON au.id = e.actor_user_id LEFT JOIN steps st ON st.sequence_id = e.sequence_id AND st.number = e.current_step",
+        let base = CARD_AND_ENROLLMENTS.replace("{ENR}", ENR_COLS);
+        let order = "ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $3";
+        let by_primary = format!(
+            "{base} WHERE c.account_id = $1 AND c.email = $2 AND c.deleted_at IS NULL {order}"
         );
-        let sql = format!("SELECT {ENR_COLS}, st.kind AS next_kind, {joins} WHERE e.account_id = $1 AND e.contact_id = $2 ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $3");
-        let rows = sqlx::query(&sql)
+        let mut rows = sqlx::query(&by_primary)
             .bind(account.0)
-            .bind(contact.0)
+            .bind(email.as_str())
             .bind(limit)
             .fetch_all(&mut *c)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
+        if rows.is_empty() {
+            let by_alias = format!(
+                "{base} JOIN contact_emails ce ON ce.contact_id = c.id WHERE ce.account_id = $1 AND ce.email = $2 AND c.deleted_at IS NULL {order}"
+            );
+            rows = sqlx::query(&by_alias)
+                .bind(account.0)
+                .bind(email.as_str())
+                .bind(limit)
+                .fetch_all(&mut *c)
+                .await?;
+        }
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let card = aliased_card(first)?;
+        let mut enrollments = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if r.try_get::<Option<i64>, _>("id")?.is_some() {
+                enrollments.push((
                     view_row(r)?,
                     opt_enum(r.try_get("next_kind")?, StepKind::parse)?,
-                ))
-            })
-            .collect()
+                ));
+            }
+        }
+        Ok(Some((card, enrollments)))
     }
 }
