@@ -67,8 +67,31 @@ pub async fn seed(app: &App) -> anyhow::Result<Caller> {
         account: account.clone(),
     };
     let sam = Caller { user: sam, account };
+    seed_availability(app, &dana).await?;
     seed_crm(app, &dana, &sam).await?;
     Ok(dana)
+}
+
+/// Weekday office hours in New York, so the demo rep's booking page has slots.
+async fn seed_availability(app: &App, dana: &Caller) -> anyhow::Result<()> {
+    let windows = ["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .map(|d| AvailabilityWindow {
+            weekday: d.to_string(),
+            start: "09:00".into(),
+            end: "17:00".into(),
+        })
+        .collect();
+    app.set_availability(
+        dana,
+        &AvailabilityRequest {
+            time_zone: "America/New_York".into(),
+            slot_minutes: 30,
+            windows,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 async fn seed_crm(app: &App, dana: &Caller, sam: &Caller) -> anyhow::Result<()> {
@@ -233,7 +256,7 @@ fn sequence(name: &str, same_company: bool) -> SequenceRequest {
         steps: vec![
             email_step(0, "{{company.name}} and Acme", "Hi {{contact.first_name}},\n\nI noticed {{company.name}} is growing fast. Worth a chat?\n\n{{sender.name}}"),
             StepRequest { kind: StepKind::CallTask, delay_days: 2, business_days: true, subject: "Call {{contact.name}}".into(), body: "Follow up on the intro email.".into() },
-            email_step(3, "", "Hi {{contact.first_name}}, just bumping this up. Any thoughts?\n\n{{sender.name}}"),
+            email_step(3, "", "Hi {{contact.first_name}}, just bumping this up. Grab a time here: {{meeting_link}}\n\n{{sender.name}}"),
         ],
         send_window: SendWindow { time_zone: "America/New_York".into(), start_hour: 8, end_hour: 18, weekdays_only: true },
         unenroll_same_company: same_company,

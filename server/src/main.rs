@@ -260,6 +260,7 @@ async fn main() -> anyhow::Result<()> {
             );
             println!("Web app:  {base}/app/?token={token}");
             println!("Panel:    {base}/addin/?token={token}");
+            println!("Booking:  {}", app.meeting_url(caller.user.id, None));
             println!("API:      {base}/api/v1  (Authorization: Bearer {token})");
             Ok(())
         }
