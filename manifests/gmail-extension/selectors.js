@@ -18,17 +18,26 @@ var SequencerGmail = {
     return { to: SequencerGmail.field(compose, "to"), cc: SequencerGmail.field(compose, "cc") };
   },
 
-  /** Addresses in the `to` or `cc` field: chips first, then hidden inputs Gmail keeps in sync. */
+  /**
+   * Addresses in the `to` or `cc` field, in order. Current Gmail (the 2021 compose design):
+   * `[name=to] [role=listbox] [role=option]` chips carrying `data-hovercard-id` (the address) and
+   * `data-name`. Older Gmail: a table row holding `textarea[name=to]` (or `input[name=to]`) whose
+   * chips carry `email` or a hidden input with "Name <address>".
+   */
   field(compose, name) {
     const out = [];
     const add = (raw) => {
-      const email = (raw || "").trim().toLowerCase();
+      const text = (raw || "").trim();
+      const email = (text.match(/<([^<>]+)>\s*$/)?.[1] ?? text).trim().toLowerCase();
       if (/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(email) && !out.includes(email)) out.push(email);
     };
-    for (const area of compose.querySelectorAll(`[name="${name}"]`)) {
-      const chips = area.matches("input, textarea") ? [] : area.querySelectorAll("[data-hovercard-id], [email]");
-      for (const chip of chips) add(chip.getAttribute("data-hovercard-id") || chip.getAttribute("email"));
-      if (area.matches('input[type="hidden"], textarea')) area.value.split(/[,;]/).forEach((a) => add(a.replace(/.*</, "").replace(/>.*/, "")));
+    for (const chip of compose.querySelectorAll(`[name="${name}"] [data-hovercard-id]`)) {
+      add(chip.getAttribute("data-hovercard-id"));
+    }
+    for (const input of compose.querySelectorAll(`tr textarea[name="${name}"], tr input[name="${name}"]`)) {
+      const row = input.closest("tr");
+      for (const chip of row.querySelectorAll("[email]")) add(chip.getAttribute("email"));
+      for (const hidden of row.querySelectorAll('input[type="hidden"]')) add(hidden.value);
     }
     return out;
   },

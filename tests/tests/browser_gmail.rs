@@ -53,7 +53,7 @@ async fn gmail(t: &TestApp, label: &str) -> Result<Gmail> {
     let dir = ext.path().canonicalize()?;
     manifests::write_all(&dir, &manifests::render_gmail_extension(&dep, &bundle)?)?;
     let mut options = BrowserOptions::new(label);
-    options.window = (1600, 900);
+    options.window = (1720, 900);
     options
         .extra_args
         .push(format!("--load-extension={}", dir.display()));
@@ -181,7 +181,8 @@ async fn two_compose_windows_keep_separate_panels() -> Result<()> {
     t.enroll(seq.id, &[c.id]).await?;
     let g = gmail(&t, "gmail-two-composes").await?;
     let b = &g.b;
-    b.goto(&format!("{}/mail/u/0/#inbox", g.page)).await?;
+    // Gmail's older compose layout (recipient rows in a table): the selectors' fallback.
+    b.goto(&format!("{}/mail/u/0/?layout=classic#inbox", g.page)).await?;
     b.click(&testid("compose-button")).await?;
     b.click(&testid("compose-button")).await?;
     add_recipient(b, 1, "to", "ana@globex.example").await?;
