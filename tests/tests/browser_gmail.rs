@@ -182,7 +182,8 @@ async fn two_compose_windows_keep_separate_panels() -> Result<()> {
     let g = gmail(&t, "gmail-two-composes").await?;
     let b = &g.b;
     // Gmail's older compose layout (recipient rows in a table): the selectors' fallback.
-    b.goto(&format!("{}/mail/u/0/?layout=classic#inbox", g.page)).await?;
+    b.goto(&format!("{}/mail/u/0/?layout=classic#inbox", g.page))
+        .await?;
     b.click(&testid("compose-button")).await?;
     b.click(&testid("compose-button")).await?;
     add_recipient(b, 1, "to", "ana@globex.example").await?;
