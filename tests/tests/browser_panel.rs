@@ -21,10 +21,10 @@ fn card(email: &str, part: &str) -> String {
 async fn enrolled_ana(t: &TestApp) -> Result<EnrollmentView> {
     let c = t.contact("ana@globex.example", "Ana", None).await?;
     let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
-    Ok(t.enroll(seq.id, &[c.id]).await?.results[0]
+    t.enroll(seq.id, &[c.id]).await?.results[0]
         .enrollment
         .clone()
-        .context("not enrolled")?)
+        .context("not enrolled")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
