@@ -66,6 +66,21 @@ async fn step_one_then_follow_ups(db: Db) -> Result<()> {
         done.unenroll_reason, None,
         "completion is not an unenrollment"
     );
+    let events = t
+        .app
+        .store
+        .timeline(
+            t.account.id,
+            sequencer_server::domain::ContactId(c.id),
+            true,
+            50,
+        )
+        .await?;
+    let finished = events
+        .iter()
+        .find(|e| e.kind == "finished")
+        .expect("a finished event");
+    assert_eq!(finished.reason.as_deref(), Some("completed"));
 
     t.advance_and_tick(Duration::days(30)).await?;
     assert_eq!(

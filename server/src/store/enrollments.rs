@@ -341,7 +341,8 @@ impl Store {
                 kind: kind.to_string(),
                 at: req.now,
                 hidden: req.hidden,
-                reason: req.reason.map(|r| r.as_str().to_string()),
+                // A finished enrollment's event carries the reason `completed` (not an unenrollment).
+                reason: Some(req.reason.map_or("completed", |r| r.as_str()).to_string()),
                 actor: Some(req.actor.clone()),
                 evidence: Some(req.evidence.clone()),
                 summary: summary.clone(),
