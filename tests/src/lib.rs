@@ -73,7 +73,10 @@ async fn fresh_database(db: Db, tmp: &std::path::Path) -> Result<String> {
             sqlx::any::install_default_drivers();
             let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await?;
             sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
+            let base = admin
+                .rsplit_once('/')
+                .map_or(admin.as_str(), |(b, _)| b)
+                .to_string();
             Ok(format!("{base}/{name}"))
         }
     }
@@ -82,7 +85,12 @@ async fn fresh_database(db: Db, tmp: &std::path::Path) -> Result<String> {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.finish()
 }
 
@@ -96,29 +104,60 @@ pub async fn spawn_app_with_tier(db: Db, tier: Tier) -> Result<TestApp> {
 
 /// Like [`spawn_app_with_tier`], with a chance to adjust the app (e.g. `App::with_identity`)
 /// before it serves.
-pub async fn spawn_app_configured(db: Db, tier: Tier, configure: impl FnOnce(App) -> App) -> Result<TestApp> {
+pub async fn spawn_app_configured(
+    db: Db,
+    tier: Tier,
+    configure: impl FnOnce(App) -> App,
+) -> Result<TestApp> {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .try_init();
     let tmp = tempfile::tempdir()?;
     let smtp = SmtpSink::start(tmp.path().join("maildir")).await?;
     let url = fresh_database(db, tmp.path()).await?;
     let clock = Arc::new(ManualClock::new(T0));
     let secret = b"test-secret-test-secret-test-secret!".to_vec();
-    let app = configure(sequencer_server::build_app(&url, &smtp.url(), "http://127.0.0.1", secret, clock.clone()).await?);
+    let app = configure(
+        sequencer_server::build_app(&url, &smtp.url(), "http://127.0.0.1", secret, clock.clone())
+            .await?,
+    );
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
-    let dist = std::env::var("SEQUENCER_FRONTEND_DIST").ok().map(std::path::PathBuf::from).filter(|p| p.join("index.html").exists());
+    let dist = std::env::var("SEQUENCER_FRONTEND_DIST")
+        .ok()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.join("index.html").exists());
     let server = sequencer_server::http::serve(app.clone(), listener, StaticDir(dist))?;
     let handle = server.handle();
     tokio::spawn(server);
     let account = app.store.create_account("Test Co", tier, T0).await?;
     let user = app
         .store
-        .create_user(account.id, &EmailAddress::parse("rep@seller.example")?, "Rita Rep", Role::Admin, Some(Seat::SalesPro), None, T0)
+        .create_user(
+            account.id,
+            &EmailAddress::parse("rep@seller.example")?,
+            "Rita Rep",
+            Role::Admin,
+            Some(Seat::SalesPro),
+            None,
+            T0,
+        )
         .await?;
-    Ok(TestApp { base, app, clock, smtp, http: reqwest::Client::new(), account, user, db, _tmp: tmp, _server: handle })
+    Ok(TestApp {
+        base,
+        app,
+        clock,
+        smtp,
+        http: reqwest::Client::new(),
+        account,
+        user,
+        db,
+        _tmp: tmp,
+        _server: handle,
+    })
 }
 
 /// An HTTP answer: status and parsed JSON body.
@@ -129,7 +168,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_value(self.body.clone()).with_context(|| format!("status {}: {}", self.status, self.body))
+        serde_json::from_value(self.body.clone())
+            .with_context(|| format!("status {}: {}", self.status, self.body))
     }
     pub fn code(&self) -> String {
         self.body["code"].as_str().unwrap_or("").to_string()
@@ -149,28 +189,66 @@ impl TestApp {
     async fn answer(resp: reqwest::Response) -> Result<Answer> {
         let status = resp.status().as_u16();
         let text = resp.text().await?;
-        let body = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+        let body = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
         Ok(Answer { status, body })
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> Result<Answer> {
-        Self::answer(self.http.get(self.url(path)).bearer_auth(token).send().await?).await
+        Self::answer(
+            self.http
+                .get(self.url(path))
+                .bearer_auth(token)
+                .send()
+                .await?,
+        )
+        .await
     }
     pub async fn get(&self, path: &str) -> Result<Answer> {
         self.get_as(&self.token(), path).await
     }
-    pub async fn send_as<B: Serialize>(&self, token: &str, method: reqwest::Method, path: &str, body: &B) -> Result<Answer> {
-        Self::answer(self.http.request(method, self.url(path)).bearer_auth(token).json(body).send().await?).await
+    pub async fn send_as<B: Serialize>(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<Answer> {
+        Self::answer(
+            self.http
+                .request(method, self.url(path))
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .await?,
+        )
+        .await
     }
     pub async fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<Answer> {
-        self.send_as(&self.token(), reqwest::Method::POST, path, body).await
+        self.send_as(&self.token(), reqwest::Method::POST, path, body)
+            .await
     }
     pub async fn delete(&self, path: &str) -> Result<Answer> {
-        Self::answer(self.http.delete(self.url(path)).bearer_auth(self.token()).send().await?).await
+        Self::answer(
+            self.http
+                .delete(self.url(path))
+                .bearer_auth(self.token())
+                .send()
+                .await?,
+        )
+        .await
     }
 
     /// Creates a contact and returns it.
-    pub async fn contact(&self, email: &str, first: &str, company: Option<i64>) -> Result<ContactView> {
+    pub async fn contact(
+        &self,
+        email: &str,
+        first: &str,
+        company: Option<i64>,
+    ) -> Result<ContactView> {
         let req = ContactRequest {
             email: email.into(),
             secondary_emails: vec![],
@@ -195,9 +273,21 @@ impl TestApp {
             body: "Hi {{contact.first_name}}, this is {{sender.name}}.".into(),
         }];
         for (i, d) in delays.iter().enumerate() {
-            steps.push(StepRequest { kind: StepKind::AutomatedEmail, delay_days: *d, business_days: false, subject: String::new(), body: format!("Follow-up {}", i + 2) });
+            steps.push(StepRequest {
+                kind: StepKind::AutomatedEmail,
+                delay_days: *d,
+                business_days: false,
+                subject: String::new(),
+                body: format!("Follow-up {}", i + 2),
+            });
         }
-        let req = SequenceRequest { name: name.into(), steps, send_window: SendWindow::default(), unenroll_same_company: false, ooo_policy: None };
+        let req = SequenceRequest {
+            name: name.into(),
+            steps,
+            send_window: SendWindow::default(),
+            unenroll_same_company: false,
+            ooo_policy: None,
+        };
         let a = self.post("/sequences", &req).await?;
         anyhow::ensure!(a.status == 201, "create sequence: {} {}", a.status, a.body);
         a.json()
@@ -205,7 +295,14 @@ impl TestApp {
 
     /// Enrolls contacts and returns the per-contact results.
     pub async fn enroll(&self, seq: i64, contacts: &[i64]) -> Result<EnrollResponse> {
-        let a = self.post(&format!("/sequences/{seq}/enrollments"), &EnrollRequest { contact_ids: contacts.to_vec() }).await?;
+        let a = self
+            .post(
+                &format!("/sequences/{seq}/enrollments"),
+                &EnrollRequest {
+                    contact_ids: contacts.to_vec(),
+                },
+            )
+            .await?;
         anyhow::ensure!(a.status == 200, "enroll: {} {}", a.status, a.body);
         a.json()
     }
@@ -215,15 +312,34 @@ impl TestApp {
     }
 
     /// Moves the clock and runs one scheduler pass.
-    pub async fn advance_and_tick(&self, by: chrono::Duration) -> Result<sequencer_server::service::TickReport> {
+    pub async fn advance_and_tick(
+        &self,
+        by: chrono::Duration,
+    ) -> Result<sequencer_server::service::TickReport> {
         self.clock.advance(by);
         Ok(self.app.tick(self.app.now(), 100).await?)
     }
 
     /// A second account with its own seated user; returns its token.
     pub async fn other_account_token(&self) -> Result<String> {
-        let acct = self.app.store.create_account("Other Co", Tier::Professional, T0).await?;
-        let u = self.app.store.create_user(acct.id, &EmailAddress::parse("other@rival.example")?, "Otto", Role::Admin, Some(Seat::SalesPro), None, T0).await?;
+        let acct = self
+            .app
+            .store
+            .create_account("Other Co", Tier::Professional, T0)
+            .await?;
+        let u = self
+            .app
+            .store
+            .create_user(
+                acct.id,
+                &EmailAddress::parse("other@rival.example")?,
+                "Otto",
+                Role::Admin,
+                Some(Seat::SalesPro),
+                None,
+                T0,
+            )
+            .await?;
         Ok(self.app.session_token(&u).token)
     }
 }

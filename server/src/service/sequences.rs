@@ -203,7 +203,9 @@ impl App {
                         step_number: r.step_number,
                         total_steps: r.total_steps,
                         kind: step.map_or(StepKind::Unknown, |s| s.kind),
-                        subject: step.map(|s| scheduled_subject(&s.subject, r)).unwrap_or_default(),
+                        subject: step
+                            .map(|s| scheduled_subject(&s.subject, r))
+                            .unwrap_or_default(),
                         due_at: rfc3339(r.due_at),
                     }
                 })
