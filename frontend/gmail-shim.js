@@ -47,3 +47,19 @@ export function googleIdToken(clientId) {
     });
   });
 }
+
+const TOKEN_KEY = "sequencerToken";
+
+/**
+ * The Sequencer session token, kept in chrome.storage.local: one store for every extension page,
+ * whichever site frames it (an iframe's localStorage may be partitioned by the top-level site).
+ */
+export async function loadToken() {
+  if (!globalThis.chrome?.storage?.local) return null;
+  const found = await chrome.storage.local.get(TOKEN_KEY);
+  return typeof found[TOKEN_KEY] === "string" && found[TOKEN_KEY] ? found[TOKEN_KEY] : null;
+}
+
+export async function saveToken(token) {
+  if (globalThis.chrome?.storage?.local) await chrome.storage.local.set({ [TOKEN_KEY]: token });
+}

@@ -77,6 +77,13 @@ async fn gmail(t: &TestApp, label: &str) -> Result<Gmail> {
     b.wait_for(&testid("panel-empty"))
         .await
         .context("the extension's panel page did not start")?;
+    // The panel keeps the token in chrome.storage.local, for every panel Gmail's pages frame.
+    let script = "const done = arguments[arguments.length - 1]; chrome.storage.local.get('sequencerToken').then((r) => done(r.sequencerToken ?? null));";
+    let token = t.token();
+    b.wait_until("the token in chrome.storage.local", || async {
+        Ok((b.execute_async(script, vec![]).await? == serde_json::json!(token)).then_some(()))
+    })
+    .await?;
     Ok(Gmail { b, page, _ext: ext })
 }
 

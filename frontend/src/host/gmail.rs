@@ -4,8 +4,8 @@
 //! Recipients arrive by `window.postMessage` from the content script. Every message is checked:
 //! its origin must be one the extension was rendered for (`https://mail.google.com`), it must come
 //! from the parent window, and it must have the expected shape; anything else is ignored. The
-//! bridge itself is `gmail-shim.js`. Token: the stored session token, else a Google ID token for
-//! the Chrome user exchanged at the server.
+//! bridge itself is `gmail-shim.js`. Token: the session token in `chrome.storage.local` (shared by
+//! every panel), else a Google ID token for the Chrome user exchanged at the server.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -30,6 +30,10 @@ extern "C" {
     fn post_ready(origins: Vec<String>);
     #[wasm_bindgen(js_name = googleIdToken, catch)]
     async fn google_id_token(client_id: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = loadToken, catch)]
+    async fn load_token() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = saveToken, catch)]
+    async fn save_token(token: &str) -> Result<JsValue, JsValue>;
 }
 
 /// What `sequencer manifests` wrote into the extension's `config.js`.
@@ -135,6 +139,12 @@ impl GmailHost {
         on_message(&handler);
         handler.forget();
         post_ready(inner.config.allowed_origins.clone());
+        // A token given to this page (`?token=`, a trial sign-in) is kept for every panel.
+        if let Some(token) = inner.token.borrow().clone() {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = save_token(&token).await;
+            });
+        }
         GmailHost { inner }
     }
 }
@@ -163,6 +173,10 @@ impl Host for GmailHost {
             if let Some(token) = inner.token.borrow().clone() {
                 return Ok(token);
             }
+            if let Some(token) = load_token().await.ok().and_then(|t| t.as_string()) {
+                *inner.token.borrow_mut() = Some(token.clone());
+                return Ok(token);
+            }
             let client_id = inner
                 .config
                 .google_client_id
@@ -175,6 +189,7 @@ impl Host for GmailHost {
             let token =
                 exchange::exchange(&inner.config.api_base, IdentityProvider::Google, id_token)
                     .await?;
+            let _ = save_token(&token).await;
             *inner.token.borrow_mut() = Some(token.clone());
             Ok(token)
         })
