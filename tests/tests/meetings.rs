@@ -11,6 +11,7 @@ use shared::*;
 both_backends! {
     booking_through_a_sequence_email_link_unenrolls_even_with_another_users_link => booking;
     meetings_api_unenrolls_only_as_the_rules_say => meetings_api;
+    two_visitors_racing_for_one_slot_cannot_both_book_it => slot_race;
 }
 
 fn week(tz: &str) -> AvailabilityRequest {
@@ -412,5 +413,53 @@ async fn meetings_api(db: Db) -> Result<()> {
         )
         .await?;
     assert_eq!((a.status, a.code().as_str()), (404, "not_found"));
+    Ok(())
+}
+
+async fn slot_race(db: Db) -> Result<()> {
+    let t = std::sync::Arc::new(spawn_app(db).await?);
+    let mine: AvailabilityView = t
+        .send_as(&t.token(), Method::PUT, "/me/availability", &week("UTC"))
+        .await?
+        .json()?;
+    let token = mine
+        .meeting_link
+        .rsplit("/book/")
+        .next()
+        .unwrap_or_default();
+    let link = format!("{}/book/{}", t.base, token);
+    let page = t.http.get(&link).send().await?.text().await?;
+    let slot = first_slot(&page)?;
+    let mut racers = Vec::new();
+    for i in 0..8 {
+        let t = t.clone();
+        let url = link.clone();
+        racers.push(tokio::spawn(async move {
+            let r = t
+                .http
+                .post(&url)
+                .form(&[
+                    ("slot", slot.to_string()),
+                    ("email", format!("v{i}@visitors.example")),
+                ])
+                .send()
+                .await?;
+            Ok::<u16, anyhow::Error>(r.status().as_u16())
+        }));
+    }
+    let mut statuses = Vec::new();
+    for r in racers {
+        statuses.push(r.await??);
+    }
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses.iter().filter(|s| **s < 300).count(),
+        1,
+        "exactly one booking wins: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().filter(|s| **s >= 300).all(|s| *s == 409),
+        "the others are told the slot is taken: {statuses:?}"
+    );
     Ok(())
 }

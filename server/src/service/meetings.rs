@@ -339,7 +339,15 @@ impl App {
             decisions.push((*contact, *with_contact, enrollment, decision));
         }
         let mut tx = self.store.begin_write().await?;
-        let id = self.store.insert_meeting(&mut tx, m).await?;
+        let id = match self.store.insert_meeting(&mut tx, m).await {
+            // Another visitor took the slot between the availability check and this insert.
+            Err(crate::store::StoreError::Duplicate(_)) => {
+                return Err(ServiceError::Conflict(
+                    "this time is no longer available".into(),
+                ))
+            }
+            other => other?,
+        };
         let evidence = Evidence {
             meeting_id: Some(id),
             meeting_source: Some(m.source.as_str().to_string()),

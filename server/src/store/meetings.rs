@@ -110,7 +110,8 @@ impl Store {
         .bind(m.ends_at)
         .bind(m.logged_at)
         .fetch_one(&mut **tx)
-        .await?
+        .await
+        .map_err(map_unique("booked slot"))?
         .try_get("id")?;
         Ok(id)
     }

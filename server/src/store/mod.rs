@@ -81,6 +81,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "003_identity",
         include_str!("../../migrations/003_identity.sql"),
     ),
+    (
+        "004_booked_slots",
+        include_str!("../../migrations/004_booked_slots.sql"),
+    ),
 ];
 
 impl Store {
