@@ -413,6 +413,11 @@ fn the_production_extension_runs_only_on_gmail_with_a_strict_csp_and_no_inline_s
         serde_json::from_str(&file("manifest.json").context("manifest.json")?)?;
     assert_eq!(manifest["manifest_version"], 3);
     assert_eq!(
+        manifest["permissions"],
+        serde_json::json!(["identity", "storage"]),
+        "least privilege"
+    );
+    assert_eq!(
         manifest["content_scripts"][0]["matches"],
         serde_json::json!(["https://mail.google.com/*"])
     );
