@@ -45,6 +45,12 @@ const TEST_PACKAGES: &[SystemPackage] = &[
     },
 ];
 
+/// What `cargo xtask bench` needs beyond the test packages (brotli for the wasm size report).
+const BENCH_PACKAGES: &[SystemPackage] = &[SystemPackage {
+    apt: "brotli",
+    installed: || which("brotli").is_some(),
+}];
+
 /// Directories that must come first on PATH for trunk to find the pinned tools.
 pub struct WasmTools {
     pub path_dirs: Vec<PathBuf>,
@@ -188,6 +194,12 @@ pub fn ensure_manifest_validators(project: &Project) -> Result<()> {
 /// Ensures the Debian packages and Python modules the test suite uses.
 pub fn ensure_test_packages() -> Result<()> {
     ensure_apt_packages(TEST_PACKAGES)?;
+    ensure_python_module("aiosmtpd", "aiosmtpd")
+}
+
+/// Ensures what the benchmarks use: brotli and the SMTP sink (aiosmtpd).
+pub fn ensure_bench_packages() -> Result<()> {
+    ensure_apt_packages(BENCH_PACKAGES)?;
     ensure_python_module("aiosmtpd", "aiosmtpd")
 }
 

@@ -72,6 +72,7 @@ pub fn execute(args: BenchArgs) -> Result<()> {
         bail!("no bench step `{unknown}` (see `cargo xtask bench --list`)");
     }
     let project = Project::locate()?;
+    tools::ensure_bench_packages()?;
     let mut stages = Stages::new("xtask bench", true, Vec::new());
     for step in STEPS {
         if args.only.is_empty() || args.only.iter().any(|n| n == step.name) {
