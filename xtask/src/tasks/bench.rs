@@ -38,6 +38,11 @@ const STEPS: &[BenchStep] = &[
         run: wasm_size,
     },
     BenchStep {
+        name: "classify",
+        about: "inbound classification over the corpora: accuracy figures and msgs/s on one core",
+        run: classify_throughput,
+    },
+    BenchStep {
         name: "panel-latency",
         about: "panel in headless Chromium: first banner, recipient change",
         run: panel_latency,
@@ -97,6 +102,20 @@ fn sequencer_bench(project: &Project, database_url: &str, extra: &[String]) -> R
         ])
         .args(["bench", "--database-url", database_url])
         .args(extra))
+}
+
+/// `cargo run --release -p sequencer-classify --features eval --example throughput`.
+fn classify_throughput(project: &Project, _extra: &[String]) -> Result<()> {
+    run(Command::new("cargo").current_dir(project.root()).args([
+        "run",
+        "--release",
+        "-p",
+        "sequencer-classify",
+        "--features",
+        "eval",
+        "--example",
+        "throughput",
+    ]))
 }
 
 fn server_on_sqlite(project: &Project, extra: &[String]) -> Result<()> {
