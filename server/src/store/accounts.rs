@@ -56,6 +56,7 @@ impl Store {
     }
 
     pub async fn set_account_tier(&self, id: AccountId, tier: Tier) -> Result<()> {
+        self.callers.clear();
         let mut c = self.conn().await?;
         sqlx::query("UPDATE accounts SET tier = $1 WHERE id = $2")
             .bind(tier.as_str())
@@ -140,6 +141,7 @@ impl Store {
     }
 
     pub async fn update_user_seat_status(&self, user: &User) -> Result<()> {
+        self.callers.clear();
         let mut c = self.conn().await?;
         sqlx::query("UPDATE users SET seat = $1, status = $2, role = $3, name = $4 WHERE id = $5 AND account_id = $6")
             .bind(user.seat.map(|s| s.as_str()))

@@ -8,6 +8,40 @@ use super::enrollments::{view_row, ENR_COLS};
 use super::*;
 use crate::domain::*;
 
+/// How long a caller lookup is reused. Changes made through this process (seat, role, status,
+/// tier) clear the cache at once; another instance on the same PostgreSQL sees them within this.
+pub const CALLER_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+type CachedCaller = (std::time::Instant, User, Account);
+
+/// Recently authenticated callers, keyed by (account, user).
+#[derive(Default)]
+pub struct CallerCache(std::sync::Mutex<std::collections::HashMap<(i64, i64), CachedCaller>>);
+
+impl CallerCache {
+    fn get(&self, account: AccountId, user: UserId) -> Option<(User, Account)> {
+        let map = self.0.lock().ok()?;
+        let (at, u, a) = map.get(&(account.0, user.0))?;
+        (at.elapsed() < CALLER_TTL).then(|| (u.clone(), a.clone()))
+    }
+
+    fn put(&self, account: AccountId, user: UserId, (u, a): (User, Account)) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert((account.0, user.0), (std::time::Instant::now(), u, a));
+        }
+    }
+
+    /// Forgets every cached caller (after any user or account change).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
+
 /// A contact as the panel's card shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipientContact {
@@ -22,8 +56,23 @@ pub struct RecipientContact {
 }
 
 impl Store {
-    /// The user (any status) and their account, in one query.
+    /// The user (any status) and their account, in one query; cached for [`CALLER_TTL`].
     pub async fn user_with_account(
+        &self,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<Option<(User, Account)>> {
+        if let Some(hit) = self.callers.get(account, user) {
+            return Ok(Some(hit));
+        }
+        let found = self.user_with_account_uncached(account, user).await?;
+        if let Some(found) = &found {
+            self.callers.put(account, user, found.clone());
+        }
+        Ok(found)
+    }
+
+    async fn user_with_account_uncached(
         &self,
         account: AccountId,
         user: UserId,

@@ -69,6 +69,8 @@ pub(crate) fn map_unique(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError +
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The caller lookup on every authenticated request, cached briefly (see `lookup.rs`).
+    callers: std::sync::Arc<lookup::CallerCache>,
 }
 
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -135,7 +137,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            callers: std::sync::Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
