@@ -6,8 +6,7 @@ use shared::{
 
 use super::views::*;
 use super::*;
-use crate::domain::{Actor, Evidence};
-use crate::store::{ContactFields, EndRequest};
+use crate::store::ContactFields;
 
 fn clean_domains(domains: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
@@ -255,20 +254,15 @@ impl App {
         {
             return Err(ServiceError::NotFound("contact"));
         }
-        let req = EndRequest {
-            state: EnrollmentState::Unenrolled,
-            reason: Some(UnenrollReason::ContactDeleted),
-            actor: Actor::user(caller.user.id),
-            evidence: Evidence {
-                note: Some("contact deleted".into()),
-                ..Default::default()
-            },
+        self.end_for_deletion(
+            &mut tx,
+            caller,
+            &live,
+            UnenrollReason::ContactDeleted,
+            "contact deleted",
             now,
-            hidden: false,
-        };
-        self.store
-            .end_enrollments(&mut tx, caller.account.id, &live, &req)
-            .await?;
+        )
+        .await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
         Ok(())
     }

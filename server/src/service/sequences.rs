@@ -8,9 +8,9 @@ use shared::{
 use super::views::*;
 use super::*;
 use crate::clock::rfc3339;
-use crate::domain::{Actor, Evidence, SendWindow, Step};
+use crate::domain::{SendWindow, Step};
 use crate::engine::template;
-use crate::store::{EndRequest, SequenceFields};
+use crate::store::SequenceFields;
 
 fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
     let bad = |m: String| Err(ServiceError::Validation(m));
@@ -261,20 +261,15 @@ impl App {
         {
             return Err(ServiceError::NotFound("sequence"));
         }
-        let req = EndRequest {
-            state: EnrollmentState::Unenrolled,
-            reason: Some(UnenrollReason::SequenceDeleted),
-            actor: Actor::user(caller.user.id),
-            evidence: Evidence {
-                note: Some("sequence deleted".into()),
-                ..Default::default()
-            },
+        self.end_for_deletion(
+            &mut tx,
+            caller,
+            &live,
+            UnenrollReason::SequenceDeleted,
+            "sequence deleted",
             now,
-            hidden: false,
-        };
-        self.store
-            .end_enrollments(&mut tx, caller.account.id, &live, &req)
-            .await?;
+        )
+        .await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
         Ok(())
     }

@@ -11,6 +11,34 @@ use crate::domain::{Actor, Evidence};
 use crate::store::{EndRequest, StoreError};
 
 impl App {
+    /// Inside `tx`: ends `live` as unenrolled by `reason`, the caller as actor and `note` as
+    /// evidence. Deletions use it so their enrollments end in the same transaction as the delete.
+    pub(crate) async fn end_for_deletion(
+        &self,
+        tx: &mut crate::store::Tx,
+        caller: &Caller,
+        live: &[EnrollmentId],
+        reason: UnenrollReason,
+        note: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let req = EndRequest {
+            state: EnrollmentState::Unenrolled,
+            reason: Some(reason),
+            actor: Actor::user(caller.user.id),
+            evidence: Evidence {
+                note: Some(note.to_string()),
+                ..Default::default()
+            },
+            now,
+            hidden: false,
+        };
+        self.store
+            .end_enrollments(tx, caller.account.id, live, &req)
+            .await?;
+        Ok(())
+    }
+
     /// Ends the live enrollments among `ids` in one transaction; returns the ones that ended.
     pub async fn end(
         &self,
