@@ -136,3 +136,13 @@ fn degenerate_inputs_never_panic() {
     }
     assert!(classify(b"").parse_error);
 }
+
+/// Found by `cargo fuzz run parse_classify` (debug assertions on): a cut multipart boundary in a
+/// nested message trips a `debug_assert!` inside mail-parser. Classification must survive it.
+#[test]
+fn fuzz_found_cut_multipart_boundary_does_not_panic() {
+    let raw = include_bytes!("fuzz-regressions/mail-parser-multipart-debug-assert.eml");
+    let c = classify(raw);
+    assert!(c.parse_error || c.class.is_bounce(), "{c:?}");
+    let _ = parse_meta(raw);
+}
