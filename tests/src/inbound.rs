@@ -159,42 +159,6 @@ impl TestApp {
         Ok(record.timeline.iter().map(|e| e.kind.clone()).collect())
     }
 
-    /// A sequence like `email_sequence`, with its inbound settings.
-    pub async fn sequence_with(
-        &self,
-        name: &str,
-        delays: &[u32],
-        same_company: bool,
-        ooo: Option<OooPolicy>,
-    ) -> Result<SequenceView> {
-        let mut steps = vec![StepRequest {
-            kind: StepKind::AutomatedEmail,
-            delay_days: 0,
-            business_days: false,
-            subject: format!("{name}: hello {{{{contact.first_name}}}}"),
-            body: "Hi {{contact.first_name}}, this is {{sender.name}}.".into(),
-        }];
-        for (i, d) in delays.iter().enumerate() {
-            steps.push(StepRequest {
-                kind: StepKind::AutomatedEmail,
-                delay_days: *d,
-                business_days: false,
-                subject: String::new(),
-                body: format!("Follow-up {}", i + 2),
-            });
-        }
-        let req = SequenceRequest {
-            name: name.into(),
-            steps,
-            send_window: SendWindow::default(),
-            unenroll_same_company: same_company,
-            ooo_policy: ooo,
-        };
-        let a = self.post("/sequences", &req).await?;
-        anyhow::ensure!(a.status == 201, "create sequence: {} {}", a.status, a.body);
-        a.json()
-    }
-
     /// Creates a contact (with secondary addresses), enrolls it in `seq` and waits for step 1.
     pub async fn enrolled(
         &self,

@@ -265,6 +265,17 @@ impl TestApp {
 
     /// A sequence of emails with the given delays (days) after step 1, in an always-open window.
     pub async fn email_sequence(&self, name: &str, delays: &[u32]) -> Result<SequenceView> {
+        self.sequence_with(name, delays, false, None).await
+    }
+
+    /// Like [`TestApp::email_sequence`], with the sequence's inbound settings.
+    pub async fn sequence_with(
+        &self,
+        name: &str,
+        delays: &[u32],
+        same_company: bool,
+        ooo: Option<OooPolicy>,
+    ) -> Result<SequenceView> {
         let mut steps = vec![StepRequest {
             kind: StepKind::AutomatedEmail,
             delay_days: 0,
@@ -285,8 +296,8 @@ impl TestApp {
             name: name.into(),
             steps,
             send_window: SendWindow::default(),
-            unenroll_same_company: false,
-            ooo_policy: None,
+            unenroll_same_company: same_company,
+            ooo_policy: ooo,
         };
         let a = self.post("/sequences", &req).await?;
         anyhow::ensure!(a.status == 201, "create sequence: {} {}", a.status, a.body);
