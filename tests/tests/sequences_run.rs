@@ -135,6 +135,15 @@ async fn tasks_and_completion(db: Db) -> Result<()> {
         .clone()
         .expect("enrolled");
     assert!(t.smtp.to(&c.email).is_empty(), "a call task sends no email");
+    let recorded = t
+        .app
+        .store
+        .sent_messages(sequencer_server::domain::EnrollmentId(e.id))
+        .await?;
+    assert!(
+        recorded.is_empty(),
+        "a task step records no email: {recorded:?}"
+    );
     let record: ContactRecordView = t.get(&format!("/contacts/{}/record", c.id)).await?.json()?;
     assert!(record
         .timeline

@@ -83,7 +83,6 @@ impl App {
         batch: i64,
         only: Option<EnrollmentId>,
     ) -> Result<Vec<ClaimedSend>> {
-        // Every claim gets a Message-ID; a task step settles it as `cancelled`.
         Ok(self
             .store
             .claim_due(now, batch, only, &|e: &Enrollment| Some(new_message_id(e)))
@@ -169,9 +168,12 @@ impl App {
         if step.kind == StepKind::AutomatedEmail {
             let subject = self.thread_subject(&sequence, &step, &subject, &values);
             let Some(message_id) = claim.message_id.clone() else {
-                return Err(ServiceError::Conflict(
-                    "email step claimed without a Message-ID".into(),
-                ));
+                // The step became an email after it was claimed as a task (the sequence was
+                // edited): put it back so the next pass claims it with a Message-ID.
+                self.store.reschedule(&mut tx, e.id, now).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                report.cancelled = 1;
+                return Ok(report);
             };
             let email = OutgoingEmail {
                 from_name: e.sender_name.clone(),
@@ -226,9 +228,6 @@ impl App {
             sent_id = Some(message_id);
             report.emails_sent = 1;
         } else {
-            self.store
-                .settle_message(&mut tx, &claim, "cancelled", None, "")
-                .await?;
             self.store
                 .insert_task(&mut tx, &e, &step, &subject, &body, now)
                 .await?;

@@ -426,7 +426,8 @@ impl Store {
             ""
         };
         let sql = format!(
-            "SELECT {ENR_COLS}, c.email AS contact_email FROM enrollments e JOIN contacts c ON c.id = e.contact_id
+            "SELECT {ENR_COLS}, c.email AS contact_email, st.kind AS step_kind FROM enrollments e JOIN contacts c ON c.id = e.contact_id
+             LEFT JOIN steps st ON st.sequence_id = e.sequence_id AND st.number = e.current_step
              WHERE e.state = 'active' AND e.next_run_at IS NOT NULL AND e.next_run_at <= $1 {only_filter} ORDER BY e.next_run_at, e.id LIMIT $2 {lock}"
         );
         let mut q = sqlx::query(&sql).bind(now).bind(limit);
@@ -442,7 +443,13 @@ impl Store {
                 .bind(e.id.0)
                 .execute(&mut *tx)
                 .await?;
-            let mid = message_id(&e);
+            // Only email steps get a Message-ID (and a `sent_messages` row); tasks send nothing.
+            let step_kind: Option<String> = row.try_get("step_kind")?;
+            let mid = if step_kind.as_deref() == Some(StepKind::AutomatedEmail.as_str()) {
+                message_id(&e)
+            } else {
+                None
+            };
             if let Some(mid) = &mid {
                 sqlx::query(
                     "INSERT INTO sent_messages (account_id, enrollment_id, step_number, message_id, to_email, subject, state, claimed_at)
