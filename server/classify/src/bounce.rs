@@ -61,6 +61,7 @@ const SUBJECTS: &[&str] = &[
     "bounce",
     "error sending",
     "mail failure",
+    "mail failed",
     "message delivery",
     "delivery report",
     "returned message",
@@ -148,6 +149,9 @@ const BODY: &[&str] = &[
     "not be delivered",
     "problem delivering",
     "delivery failure",
+    "error message below",
+    "invalid user address",
+    "failed addresses follow",
     "送信できません",
     "送信できませんでした",
     "届きませんでした",
@@ -318,10 +322,12 @@ fn decide(
         // text, not said at RCPT TO: the receiving side filters this sender.
         (reason, group) = ("filtered", Group::Policy);
     }
-    let status_says_mailbox = status
-        .as_deref()
-        .and_then(reason::from_status)
-        .is_some_and(|(r, _)| r == "userunknown");
+    // RFC 3463 X.1.x addressing codes that name the destination mailbox (not the host, 5.1.2,
+    // nor the sender, 5.1.7/5.1.8); providers add their own details (Microsoft: 5.1.10, 5.1.351).
+    let status_says_mailbox = status.as_deref().is_some_and(|s| {
+        s.strip_prefix("5.1.")
+            .is_some_and(|d| !matches!(d, "2" | "6" | "7" | "8"))
+    });
     match command {
         // The server refused the envelope sender: nothing is known about the recipient.
         Some(Command::Mail) if group == Group::Hard => {
@@ -358,8 +364,19 @@ fn decide(
     c
 }
 
+/// The failed address of a DSN block: `Final-Recipient` when it is a usable address, else
+/// `Original-Recipient`. Some MTAs write a source route to an internal host there
+/// (`@smtp.example.net:user@server`) or only a domain (`@mx.example.org`).
 fn addr(r: &RecipientStatus) -> Option<String> {
-    r.recipient.clone().or_else(|| r.original.clone())
+    let usable = |a: &&String| {
+        let (local, domain) = a.rsplit_once('@').unwrap_or_default();
+        !local.is_empty() && !local.contains(':') && !domain.is_empty()
+    };
+    r.recipient
+        .as_ref()
+        .filter(usable)
+        .or(r.original.as_ref().filter(usable))
+        .cloned()
 }
 
 fn delay_only(human: &str) -> bool {
@@ -417,6 +434,8 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     ("after end of data", Command::Data),
     ("after data", Command::Data),
     ("end of data command", Command::Data),
+    // qmail: "most progress was RCPT TO response", "said 550 for RCPT TO response".
+    ("rcpt to response", Command::Rcpt),
 ];
 
 static COMMAND_AC: LazyLock<Option<AhoCorasick>> =
@@ -425,7 +444,9 @@ static COMMAND_AC: LazyLock<Option<AhoCorasick>> =
 /// The failing command: a phrase naming it, else the last `>>> COMMAND` of a session
 /// transcript before the first `<<< 4xx/5xx` reply.
 fn failed_command(s: &str) -> Option<Command> {
-    if let Some(m) = COMMAND_AC.as_ref().and_then(|ac| ac.find(s)) {
+    // Phrases are often folded across lines ("(in reply to\n    RCPT TO command)").
+    let flat = text::unfold(s);
+    if let Some(m) = COMMAND_AC.as_ref().and_then(|ac| ac.find(&flat)) {
         return COMMAND_PHRASES.get(m.pattern().as_usize()).map(|p| p.1);
     }
     let mut last: Option<Command> = None;

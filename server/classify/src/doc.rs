@@ -80,6 +80,17 @@ impl Doc {
             }
         }
         doc.collect_parts(&msg);
+        if doc.body.trim().is_empty() && doc.dsn.is_empty() {
+            // A broken MIME structure (e.g. a `boundary=` parameter written on its own,
+            // unfolded line) leaves no readable part: read the raw body as text instead.
+            let start = text::find_bytes(raw, b"\n\r\n")
+                .map(|i| i + 3)
+                .or_else(|| text::find_bytes(raw, b"\n\n").map(|i| i + 2));
+            if let Some(start) = start {
+                let end = raw.len().min(start + MAX_BODY);
+                doc.body = String::from_utf8_lossy(&raw[start..end]).into_owned();
+            }
+        }
         Some(doc)
     }
 

@@ -14,60 +14,54 @@ pub(crate) struct RecipientStatus {
 /// Reads every per-recipient block of a delivery-status text.
 pub(crate) fn parse(text: &str) -> Vec<RecipientStatus> {
     let mut out: Vec<RecipientStatus> = Vec::new();
-    let mut cur: Option<RecipientStatus> = None;
+    let mut cur = RecipientStatus::default();
+    // A field the current block already has starts the next block: RFC 3464 orders a block
+    // Original-Recipient, Final-Recipient, Action, Status, but some MTAs write Action and
+    // Status first, or leave out the blank line between blocks.
+    let next_block = |cur: &mut RecipientStatus, out: &mut Vec<RecipientStatus>| {
+        out.push(std::mem::take(cur));
+    };
     for (name, value) in fields(text) {
         match name.as_str() {
             "final-recipient" => {
-                if let Some(c) = cur.take() {
-                    out.push(c);
+                if cur.recipient.is_some() {
+                    next_block(&mut cur, &mut out);
                 }
-                cur = Some(RecipientStatus {
-                    recipient: addr_of(&value),
-                    ..Default::default()
-                });
+                cur.recipient = addr_of(&value);
             }
             "original-recipient" => {
-                let c = cur.get_or_insert_with(Default::default);
-                if c.original.is_some() || c.action.is_some() {
-                    // A new block that lists Original-Recipient first.
-                    if let Some(done) = cur.take() {
-                        out.push(done);
-                    }
-                    cur = Some(RecipientStatus::default());
+                if cur.original.is_some() || (cur.recipient.is_some() && cur.status.is_some()) {
+                    next_block(&mut cur, &mut out);
                 }
-                if let Some(c) = cur.as_mut() {
-                    c.original = addr_of(&value);
-                }
+                cur.original = addr_of(&value);
             }
             "action" => {
-                if let Some(c) = cur.as_mut() {
-                    c.action = Some(value.to_ascii_lowercase());
+                if cur.action.is_some() {
+                    next_block(&mut cur, &mut out);
                 }
+                cur.action = Some(value.to_ascii_lowercase());
             }
             "status" => {
-                if let Some(c) = cur.as_mut() {
-                    let code = crate::text::status_codes(&value)
-                        .into_iter()
-                        .next()
-                        .map(|(_, s)| s);
-                    if code.is_some() {
-                        c.status = code;
+                let code = crate::text::status_codes(&value)
+                    .into_iter()
+                    .next()
+                    .map(|(_, s)| s);
+                if code.is_some() {
+                    if cur.status.is_some() && cur.action.is_none() {
+                        next_block(&mut cur, &mut out);
                     }
+                    cur.status = code;
                 }
             }
             "diagnostic-code" => {
-                if let Some(c) = cur.as_mut() {
-                    c.diagnostic.push_str(&value);
-                    c.diagnostic.push(' ');
-                }
+                cur.diagnostic.push_str(&value);
+                cur.diagnostic.push(' ');
             }
             _ => {}
         }
     }
-    if let Some(c) = cur {
-        out.push(c);
-    }
-    out.retain(|r| r.recipient.is_some() || r.original.is_some() || r.status.is_some());
+    out.push(cur);
+    out.retain(|r| r.recipient.is_some() || r.original.is_some());
     out
 }
 
@@ -108,6 +102,14 @@ fn addr_of(value: &str) -> Option<String> {
         .trim_start_matches('<')
         .trim_end_matches('>')
         .trim();
+    // A quoted local part (`"first..last"@example.org`) names the same mailbox unquoted.
+    let unquoted;
+    let v = if v.contains('"') {
+        unquoted = v.replace('"', "");
+        unquoted.as_str()
+    } else {
+        v
+    };
     crate::text::addresses(v)
         .into_iter()
         .next()

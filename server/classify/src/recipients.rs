@@ -17,6 +17,11 @@ pub(crate) fn from_text(doc: &Doc, human: &str) -> Vec<String> {
             return out;
         }
     }
+    let from_domain = doc
+        .from
+        .as_deref()
+        .and_then(|f| f.rsplit_once('@'))
+        .map(|(_, d)| d);
     let excluded = |a: &str| -> bool {
         let local = a.split('@').next().unwrap_or_default();
         text::is_system_local(local)
@@ -24,9 +29,19 @@ pub(crate) fn from_text(doc: &Doc, human: &str) -> Vec<String> {
             || doc.to.iter().any(|t| t == a)
             || a.contains("..")
     };
+    // A line that is nothing but the address (`<addr>:`, `addr:`, `<addr>`) is a failure list
+    // entry (qmail, Exim, Sendmail): it names the failed recipient even when that address is
+    // also the bounce's own To or a role address of another host (`postmaster@mx.example`).
+    let listed = |pos: usize, a: &str| -> bool {
+        let own = doc.from.as_deref() == Some(a)
+            || (text::is_system_local(a.split('@').next().unwrap_or_default())
+                && a.rsplit_once('@').map(|(_, d)| d) == from_domain);
+        !own && (alone_on_line(human, pos, a.len())
+            || (!doc.to.iter().any(|t| t == a) && looks_like_recipient_line(human, pos)))
+    };
     let candidates: Vec<(usize, String)> = text::addresses(human)
         .into_iter()
-        .filter(|(_, a)| !excluded(a))
+        .filter(|(pos, a)| !excluded(a) || listed(*pos, a))
         .collect();
     // Prefer addresses written as a recipient would be: `<addr>`, at a line start, or after
     // "to"/"recipient".
@@ -62,7 +77,13 @@ fn looks_like_recipient_line(s: &str, pos: usize) -> bool {
     let before = s[line_start..pos].trim();
     let before_l = before.to_ascii_lowercase();
     let bare = before.is_empty() || before == "<" || before == "\"" || before == "'";
-    bare || before_l.ends_with("to:")
+    // Sendmail transcript lines: `554 <user@host>... 550 Host unknown`.
+    let code = before.trim_end_matches('<').trim_end();
+    let reply_code = code.len() == 3
+        && matches!(code.as_bytes()[0], b'4' | b'5')
+        && code.bytes().all(|b| b.is_ascii_digit());
+    bare || reply_code
+        || before_l.ends_with("to:")
         || before_l.ends_with("to: <")
         || before_l.ends_with("to <")
         || before_l.ends_with("recipient:")
@@ -83,6 +104,15 @@ fn looks_like_recipient_line(s: &str, pos: usize) -> bool {
         || before_l.ends_with("following address(es):")
         || before_l.ends_with("for")
         || before_l.ends_with("for <")
+}
+
+/// The address at `pos` (`len` bytes) is alone on its line, bar `<>`, a trailing `:` and space.
+fn alone_on_line(s: &str, pos: usize, len: usize) -> bool {
+    let line_start = s[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = s[pos..].find('\n').map(|i| pos + i).unwrap_or(s.len());
+    let before = s[line_start..pos].trim();
+    let after = s.get(pos + len..line_end).unwrap_or_default().trim();
+    matches!(before, "" | "<") && matches!(after, "" | ":" | ">" | ">:")
 }
 
 /// The `To:` of an embedded original's header block.

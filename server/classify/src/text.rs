@@ -94,7 +94,11 @@ pub(crate) fn addresses(s: &str) -> Vec<(usize, String)> {
         while end > at + 1 && matches!(b[end - 1], b'.' | b'-') {
             end -= 1;
         }
-        while start < at && matches!(b[start], b'.' | b'\'' | b'=') {
+        // ... but keep an RFC 2047 encoded-word local part (`=?utf-8?b?...?=@host`).
+        while start < at
+            && (matches!(b[start], b'.' | b'\'')
+                || (b[start] == b'=' && b.get(start + 1) != Some(&b'?')))
+        {
             start += 1;
         }
         let domain = &s[at + 1..end];
@@ -156,7 +160,6 @@ static ORIGINAL_MARKERS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
             "------ original message ------",
             "--- original message ---",
             "unsent message below",
-            "the original message was received",
             "------ received: from",
             "---- the header of the original message",
             "the original message headers",
@@ -186,7 +189,13 @@ pub(crate) fn is_system_local(local: &str) -> bool {
     let l = local.to_ascii_lowercase();
     matches!(
         l.as_str(),
-        "mailer-daemon" | "postmaster" | "mailerdaemon" | "mail-daemon" | "root" | "daemon"
+        "mailer-daemon"
+            | "postmaster"
+            | "post_master"
+            | "mailerdaemon"
+            | "mail-daemon"
+            | "root"
+            | "daemon"
     ) || l.starts_with("mailer-daemon")
         || l.starts_with("postmaster")
         || l.contains("bounce")

@@ -14,12 +14,11 @@ fn corpus_figures_meet_the_targets() {
     }
     assert!(r.bounces >= 700, "corpus not found: {r}");
     assert!(r.bounce_pct() >= 99.0, "{r}");
-    assert!(r.recipient_pct() >= RECIPIENT_FLOOR, "{r}");
+    assert!(r.recipient_pct() >= 97.0, "{r}");
     assert!(r.group_pct() >= GROUP_FLOOR, "{r}");
     assert_eq!(r.autoreplies_right, r.autoreplies, "{r}");
 }
 
-/// Targets are 97% (recipient) and 95% (group); these floors are what the classifier reaches
-/// today, as a regression guard, until the targets are met.
-const RECIPIENT_FLOOR: f64 = 94.5;
-const GROUP_FLOOR: f64 = 78.5;
+/// The group target is 95%; this floor is what the classifier reaches today, as a regression
+/// guard, until the target is met.
+const GROUP_FLOOR: f64 = 79.5;

@@ -1,0 +1,148 @@
+//! Misclassifications found on the labelled corpora, each pinned as a test: the corpus file
+//! that showed it, what the classifier got wrong, and what it must say now.
+#![allow(clippy::unwrap_used)] // tests are exempt (house style)
+
+use std::path::Path;
+
+use sequencer_classify::{classify, Class, Classification};
+
+fn corpus(rel: &str) -> Classification {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpora")
+        .join(rel);
+    classify(&std::fs::read(&p).unwrap())
+}
+
+fn bsd(name: &str) -> Classification {
+    corpus(&format!("sisimai-set-of-emails/maildir/bsd/{name}"))
+}
+
+fn sorted(c: &Classification) -> Vec<String> {
+    let mut v = c.failed_recipients.clone();
+    v.sort();
+    v
+}
+
+/// Action and Status written before the recipient fields, no blank line between blocks:
+/// both recipients used to collapse into one.
+#[test]
+fn dsn_blocks_with_action_first_keep_every_recipient() {
+    let c = bsd("lhost-messagingserver-03.eml");
+    assert!(c.class.is_bounce(), "{c:?}");
+    assert_eq!(
+        sorted(&c),
+        ["mikeneko@example.org", "sabineko@example.org"],
+        "{c:?}"
+    );
+}
+
+/// `Final-Recipient: rfc822;@smtp.example.net:kijitora@server` is a source route to an
+/// internal host; the Original-Recipient is the address that failed.
+#[test]
+fn source_routed_final_recipient_falls_back_to_original() {
+    let c = bsd("lhost-messagingserver-02.eml");
+    assert_eq!(c.failed_recipients, ["kijitora@example.net"], "{c:?}");
+    let c = corpus("php-bounce-handler-zoonru/eml/12.eml");
+    assert_eq!(
+        c.failed_recipients,
+        ["andressaravia@fibertel.com.ar"],
+        "{c:?}"
+    );
+}
+
+/// `Final-Recipient: RFC822; @mx.example.org` has no mailbox: read the human text instead.
+#[test]
+fn domain_only_final_recipient_falls_back_to_the_text() {
+    let c = bsd("lhost-sendmail-15.eml");
+    assert_eq!(c.failed_recipients, ["kijitora@example.org"], "{c:?}");
+}
+
+/// A quoted local part names the same mailbox unquoted; an RFC 2047 encoded-word local part
+/// keeps its leading `=`.
+#[test]
+fn quoted_and_encoded_local_parts() {
+    let c = bsd("lhost-postfix-32.eml");
+    assert_eq!(
+        c.failed_recipients,
+        ["neko....nyaan....@libsisimai.org"],
+        "{c:?}"
+    );
+    let c = bsd("lhost-sendmail-25.eml");
+    assert_eq!(
+        c.failed_recipients,
+        ["=?utf-8?b?8j+qipcfkig=?=@example.org"],
+        "{c:?}"
+    );
+}
+
+/// A failure list line that is only the address names it even when it is the bounce's own
+/// To (qmail, Exim) or a role address of another host (Biglobe, DragonFly).
+#[test]
+fn listed_addresses_count_even_when_they_look_like_the_sender() {
+    assert_eq!(
+        bsd("lhost-qmail-08.eml").failed_recipients,
+        ["shironeko@example.ad.jp"]
+    );
+    assert_eq!(
+        bsd("lhost-einsundeins-03.eml").failed_recipients,
+        ["xxxx@xxxx.fr"]
+    );
+    assert_eq!(
+        bsd("lhost-biglobe-01.eml").failed_recipients,
+        ["postmaster@mxr.biglobe.ne.jp"]
+    );
+    assert_eq!(
+        bsd("lhost-dragonfly-04.eml").failed_recipients,
+        ["postmaster@cx.libsisimai.org"]
+    );
+}
+
+/// Sendmail v5 transcripts list each failure as `554 <user@host>... 550 Host unknown`.
+#[test]
+fn sendmail_transcript_lines_name_every_recipient() {
+    let c = bsd("lhost-v5sendmail-04.eml");
+    assert_eq!(
+        sorted(&c),
+        ["kijitora@example.ed.jp", "mikeneko@example.ac.jp"],
+        "{c:?}"
+    );
+}
+
+/// A `boundary=` parameter on its own unfolded line leaves mail-parser no readable part; the
+/// raw body is read instead (Verizon / Apache James bounces used to be human replies).
+#[test]
+fn broken_mime_structure_still_reads_the_body() {
+    let c = bsd("lhost-verizon-02.eml");
+    assert!(c.class.is_bounce(), "{c:?}");
+    assert_eq!(
+        c.failed_recipients,
+        ["may-be-straycat-nyaaaaaan@vtext.com"],
+        "{c:?}"
+    );
+}
+
+/// "The original message was received at ..." is Sendmail's preamble, not the start of the
+/// original: the `>>> DATA` / `<<< 550 Unknown user` transcript after it is read, and an
+/// unknown user said to DATA is a filter (policy), not a dead address.
+#[test]
+fn courier_transcript_after_the_preamble_is_read() {
+    let c = bsd("lhost-courier-02.eml");
+    assert_eq!(c.class, Class::BouncePolicy, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "smtp:data"), "{c:?}");
+}
+
+/// "(in reply to\n    RCPT TO command)" folded across lines still names RCPT TO.
+#[test]
+fn folded_command_phrase_is_recognised() {
+    let c = bsd("lhost-postfix-36.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "smtp:rcpt"), "{c:?}");
+}
+
+/// "Failed addresses follow" bodies from a MAILER-DAEMON are bounces.
+#[test]
+fn failed_addresses_follow_is_a_bounce() {
+    let c = bsd("rfc3464-37.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert_eq!(c.failed_recipients, ["kijitora@neko.nyaan.example.com"]);
+}
