@@ -1,7 +1,17 @@
 //! `sequencer bench`: seeds a fresh database with 100,000 contacts and enrollments, serves it on a
 //! loopback port and measures, in one run: recipient lookups against a trivial endpoint of the same
-//! server (throughput, p50/p99, ratio), bulk unenroll of 10,000 enrollments, and scheduler
-//! throughput into a real SMTP server (aiosmtpd's Sink handler). Prints figures and ratios.
+//! server (throughput, p50/p99, ratio), bulk unenroll of 10,000 enrollments, scheduler
+//! throughput into a real SMTP server (aiosmtpd's Sink handler), and the time from webhook
+//! receipt to committed unenroll. Prints figures and ratios.
+//!
+//! The webhook figure: 1,000 more contacts (`--replies`) are enrolled in a second sequence and
+//! sent step 1 by the scheduler (`App::tick`, into the same SMTP sink), which stores their
+//! Message-IDs. A mailbox is connected through the admin API, and each contact's human reply (a
+//! raw RFC 5322 message, `In-Reply-To` the stored Message-ID) is posted to `POST /api/v1/inbound`,
+//! signed with the mailbox's secret exactly as a provider signs it, open loop at 100/s
+//! (`--reply-rate`). The handler commits the unenroll before it answers, so each request's round
+//! trip is receipt -> committed unenroll; afterwards the store must show every one of those
+//! enrollments `unenrolled` with reason `replied`, or the bench fails.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -9,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use sequencer_server::clock::{Clock, SystemClock};
-use sequencer_server::domain::{EmailAddress, Role, Seat, SequenceId, Tier};
+use sequencer_server::domain::{EmailAddress, EnrollmentId, Role, Seat, SequenceId, Tier};
 use sequencer_server::http::StaticDir;
+use sequencer_server::service::mailboxes::webhook_signature;
 use sequencer_server::service::{App, Caller};
 use shared::*;
 
@@ -21,7 +32,12 @@ pub struct BenchOptions {
     pub seconds: u64,
     pub bulk: usize,
     pub emails: i64,
+    pub replies: usize,
+    pub reply_rate: u32,
 }
+
+/// The webhook latency target (issue: p99 under 1 s).
+const WEBHOOK_TARGET_MS: f64 = 1000.0;
 
 pub async fn run(o: BenchOptions) -> Result<()> {
     let smtp = SmtpSink::start()?;
@@ -110,8 +126,210 @@ pub async fn run(o: BenchOptions) -> Result<()> {
         f64::from(report.emails_sent) / took.max(1e-9),
         due
     );
+
+    if o.replies > 0 {
+        webhook_replies(
+            &app,
+            &caller,
+            &client,
+            &base,
+            &token,
+            o.replies,
+            o.reply_rate,
+        )
+        .await?;
+    }
     handle.stop(true).await;
     Ok(())
+}
+
+/// One enrollment that was sent step 1, and what its contact's reply refers to.
+struct ReplyTarget {
+    enrollment: EnrollmentId,
+    from: String,
+    parent: String,
+}
+
+/// Webhook receipt -> committed unenroll, for `n` replies at `rate`/s (see the module docs).
+async fn webhook_replies(
+    app: &App,
+    caller: &Caller,
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    n: usize,
+    rate: u32,
+) -> Result<()> {
+    const DOMAIN: &str = "replies.example";
+    let account = caller.account.id;
+    let now = app.now();
+    let seq = bench_sequence(app, caller, "Bench replies").await?;
+    app.store
+        .bench_seed(account, &caller.user, seq, 1, 3, n, now, DOMAIN)
+        .await?;
+    let sent = app.tick(now, 500).await?;
+    let mut targets = Vec::with_capacity(n);
+    for id in app
+        .store
+        .live_enrollment_ids(account, Some(seq), None, None)
+        .await?
+    {
+        let row = app
+            .store
+            .enrollment(account, id)
+            .await?
+            .context("enrollment")?;
+        let parent = app
+            .store
+            .sent_messages(id)
+            .await?
+            .into_iter()
+            .find(|m| m.0 == 1 && m.2 == "sent")
+            .map(|m| m.1)
+            .with_context(|| format!("enrollment {} was not sent step 1", id.0))?;
+        targets.push(ReplyTarget {
+            enrollment: id,
+            from: row.contact_email,
+            parent,
+        });
+    }
+    anyhow::ensure!(
+        targets.len() == n,
+        "{} of {n} reply contacts were sent step 1 ({} emails sent)",
+        targets.len(),
+        sent.emails_sent
+    );
+
+    // A connected mailbox, through the admin API; its secret is shown once.
+    let resp = client
+        .post(format!("{base}/api/v1/mailboxes"))
+        .bearer_auth(token)
+        .json(&MailboxRequest {
+            address: caller.user.email.to_string(),
+            user_id: Some(caller.user.id.0),
+            imap: None,
+        })
+        .send()
+        .await?;
+    anyhow::ensure!(
+        resp.status().as_u16() == 201,
+        "connecting the mailbox: {}",
+        resp.status()
+    );
+    let mailbox: MailboxView = resp.json().await?;
+    let secret = mailbox
+        .webhook_secret
+        .context("the webhook secret is shown on create")?;
+
+    // Open loop: reply i is posted at start + i/rate, whatever came before.
+    let period = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(targets.len());
+    for (i, t) in targets.iter().enumerate() {
+        tokio::time::sleep_until(start + period * i as u32).await;
+        let raw = human_reply(t, &caller.user.email.to_string());
+        let ts = (app.now() / 1000).to_string();
+        let req = client
+            .post(format!("{base}/api/v1/inbound"))
+            .header("content-type", "message/rfc822")
+            .header("x-sequencer-mailbox", mailbox.id.to_string())
+            .header("x-sequencer-timestamp", &ts)
+            .header(
+                "x-sequencer-signature",
+                webhook_signature(&secret, &ts, &raw),
+            )
+            .body(raw);
+        tasks.push(actix_web::rt::spawn(async move {
+            let t = Instant::now();
+            let answer = match req.send().await {
+                Ok(r) if r.status().is_success() => r.json::<InboundResponse>().await.ok(),
+                _ => None,
+            };
+            (t.elapsed().as_secs_f64() * 1000.0, answer)
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks.len());
+    let mut errors = 0;
+    for t in tasks {
+        let (ms, answer) = t.await.context("webhook task")?;
+        if answer.is_none() {
+            errors += 1;
+        }
+        lat.push(ms);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+
+    // Synchronous handler: check the store that each reply's unenroll was committed.
+    let mut missed = Vec::new();
+    for t in &targets {
+        let e = app
+            .store
+            .enrollment(account, t.enrollment)
+            .await?
+            .context("enrollment")?
+            .enrollment;
+        if e.state != EnrollmentState::Unenrolled
+            || e.unenroll_reason != Some(UnenrollReason::Replied)
+        {
+            missed.push(format!(
+                "{}: {} {:?}",
+                t.enrollment.0,
+                e.state.as_str(),
+                e.unenroll_reason
+            ));
+        }
+    }
+    let p99 = percentile(&lat, 0.99);
+    println!(
+        "webhook -> committed unenroll @{rate}/s: n={} in {secs:.1} s = {:.0}/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 < {WEBHOOK_TARGET_MS:.0} ms; ratio p99/target {:.3}x)",
+        lat.len(),
+        lat.len() as f64 / secs.max(1e-9),
+        percentile(&lat, 0.50),
+        p99,
+        lat.last().copied().unwrap_or(0.0),
+        p99 / WEBHOOK_TARGET_MS
+    );
+    anyhow::ensure!(
+        errors == 0 && missed.is_empty(),
+        "{errors} webhook requests failed; {} of {} replies did not unenroll with reason replied (first: {:?})",
+        missed.len(),
+        targets.len(),
+        missed.iter().take(5).collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+/// A contact's plain human reply to the step-1 email, as their mail server would deliver it.
+fn human_reply(t: &ReplyTarget, rep: &str) -> Vec<u8> {
+    let parent = &t.parent;
+    format!(
+        "From: Bench Contact <{from}>\r\n\
+         To: Bench Rep <{rep}>\r\n\
+         Subject: Re: Hello\r\n\
+         Date: {date}\r\n\
+         Message-ID: <reply.{id}@{domain}>\r\n\
+         In-Reply-To: <{parent}>\r\n\
+         References: <{parent}>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Thanks, this sounds interesting. Could we talk next Tuesday afternoon?\r\n\
+         \r\n\
+         Best,\r\n\
+         Bench\r\n\
+         \r\n\
+         On {date}, Bench Rep <{rep}> wrote:\r\n\
+         > Hi Bench, Bench Rep here.\r\n",
+        from = t.from,
+        id = t.enrollment.0,
+        domain = t
+            .from
+            .rsplit_once('@')
+            .map_or("replies.example", |(_, d)| d),
+        date = chrono::Utc::now().to_rfc2822(),
+    )
+    .into_bytes()
 }
 
 async fn seed(app: &App, n: usize) -> Result<(Caller, SequenceId)> {
@@ -134,31 +352,13 @@ async fn seed(app: &App, n: usize) -> Result<(Caller, SequenceId)> {
         )
         .await?;
     let caller = Caller { user, account };
-    let step = |s: &str| StepRequest {
-        kind: StepKind::AutomatedEmail,
-        delay_days: 1,
-        business_days: false,
-        subject: s.into(),
-        body: "Hi {{contact.first_name}}, {{sender.name}} here.".into(),
-    };
-    let seq = app
-        .create_sequence(
-            &caller,
-            &SequenceRequest {
-                name: "Bench".into(),
-                steps: vec![step("Hello"), step(""), step("")],
-                send_window: SendWindow::default(),
-                unenroll_same_company: false,
-                ooo_policy: None,
-            },
-        )
-        .await?;
-    let seq = SequenceId(seq.id);
+    let seq = bench_sequence(app, &caller, "Bench").await?;
     app.store
         .bench_seed(
             caller.account.id,
             &caller.user,
             seq,
+            2,
             3,
             n,
             now + 30 * 24 * 3600 * 1000,
@@ -171,6 +371,30 @@ async fn seed(app: &App, n: usize) -> Result<(Caller, SequenceId)> {
         started.elapsed().as_secs_f64()
     );
     Ok((caller, seq))
+}
+
+/// A three-step email sequence (step 1 "Hello", then two replies in the thread), sent any time.
+async fn bench_sequence(app: &App, caller: &Caller, name: &str) -> Result<SequenceId> {
+    let step = |s: &str| StepRequest {
+        kind: StepKind::AutomatedEmail,
+        delay_days: 1,
+        business_days: false,
+        subject: s.into(),
+        body: "Hi {{contact.first_name}}, {{sender.name}} here.".into(),
+    };
+    let seq = app
+        .create_sequence(
+            caller,
+            &SequenceRequest {
+                name: name.into(),
+                steps: vec![step("Hello"), step(""), step("")],
+                send_window: SendWindow::default(),
+                unenroll_same_company: false,
+                ooo_policy: None,
+            },
+        )
+        .await?;
+    Ok(SequenceId(seq.id))
 }
 
 struct Stats {
@@ -231,18 +455,21 @@ async fn load(
     }
     let secs = start.elapsed().as_secs_f64();
     lat.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
     Ok(Stats {
         sent: lat.len(),
         errors,
         secs,
-        p50: pct(0.50),
-        p99: pct(0.99),
+        p50: percentile(&lat, 0.50),
+        p99: percentile(&lat, 0.99),
     })
+}
+
+/// The `p` quantile of sorted latencies (0 when there are none).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
 }
 
 /// aiosmtpd with the Sink handler (accepts and discards) on a free loopback port.

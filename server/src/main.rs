@@ -164,7 +164,8 @@ enum Command {
         #[arg(long, hide = true)]
         test_origin: Vec<String>,
     },
-    /// Measure lookups, bulk unenroll and scheduler throughput on a fresh database.
+    /// Measure lookups, bulk unenroll, scheduler throughput and webhook reply -> unenroll latency
+    /// on a fresh database.
     Bench {
         #[arg(long, default_value_t = 100_000)]
         contacts: usize,
@@ -177,6 +178,12 @@ enum Command {
         bulk: usize,
         #[arg(long, default_value_t = 5_000)]
         emails: i64,
+        /// Signed webhook replies to step 1 (0 skips the webhook measurement).
+        #[arg(long, default_value_t = 1_000)]
+        replies: usize,
+        /// Replies per second (open loop).
+        #[arg(long, default_value_t = 100)]
+        reply_rate: u32,
     },
 }
 
@@ -194,6 +201,8 @@ async fn main() -> anyhow::Result<()> {
         seconds,
         bulk,
         emails,
+        replies,
+        reply_rate,
     } = cli.command
     {
         return bench::run(bench::BenchOptions {
@@ -203,6 +212,8 @@ async fn main() -> anyhow::Result<()> {
             seconds,
             bulk,
             emails,
+            replies,
+            reply_rate,
         })
         .await;
     }

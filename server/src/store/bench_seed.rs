@@ -6,13 +6,14 @@ use crate::domain::*;
 
 impl Store {
     #[allow(clippy::too_many_arguments)]
-    /// Inserts `n` contacts (`bench{i}@{domain}`) each with an active enrollment in `sequence`,
-    /// whose next step is due at `next_run_at`.
+    /// Inserts `n` contacts (`bench{i}@{domain}`) each with an active enrollment in `sequence`
+    /// at step `current_step`, due at `next_run_at`.
     pub async fn bench_seed(
         &self,
         account: AccountId,
         user: &User,
         sequence: SequenceId,
+        current_step: u32,
         total_steps: u32,
         n: usize,
         next_run_at: Millis,
@@ -32,13 +33,14 @@ impl Store {
             sqlx::query(&sql).execute(&mut *tx).await?;
         }
         let sql = "INSERT INTO enrollments (account_id, contact_id, sequence_id, enrolled_by, sender_email, sender_name, state, current_step, total_steps, next_run_at, soft_bounces, thread_refs, enrolled_at)
-                   SELECT $1, id, $2, $3, $4, $5, 'active', 2, $6, $7, 0, '[]', 0 FROM contacts WHERE account_id = $1 AND email LIKE $8";
+                   SELECT $1, id, $2, $3, $4, $5, 'active', $6, $7, $8, 0, '[]', 0 FROM contacts WHERE account_id = $1 AND email LIKE $9";
         sqlx::query(sql)
             .bind(account.0)
             .bind(sequence.0)
             .bind(user.id.0)
             .bind(user.email.as_str())
             .bind(&user.name)
+            .bind(i64::from(current_step))
             .bind(i64::from(total_steps))
             .bind(next_run_at)
             .bind(format!("bench%@{domain}"))

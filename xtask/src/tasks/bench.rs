@@ -24,7 +24,7 @@ struct BenchStep {
 const STEPS: &[BenchStep] = &[
     BenchStep {
         name: "server-sqlite",
-        about: "recipient lookup, bulk unenroll, scheduler throughput on SQLite",
+        about: "recipient lookup, bulk unenroll, scheduler throughput, webhook reply -> committed unenroll on SQLite",
         run: server_on_sqlite,
     },
     BenchStep {
