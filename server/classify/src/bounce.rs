@@ -305,11 +305,32 @@ fn decide(
     }
     let first = chosen.first();
     let diag = first.map(|r| r.diagnostic.as_str()).unwrap_or_default();
-    let status = first
-        .and_then(|r| r.status.clone())
-        .or_else(|| status_from_text(diag))
-        .or_else(|| status_from_text(human));
+    let specific_in_text = || {
+        status_from_text(diag)
+            .or_else(|| status_from_text(human))
+            .filter(|s| !s.ends_with(".0.0"))
+    };
+    let status = match first.and_then(|r| r.status.clone()) {
+        // `Status: 5.0.0` says only "permanent"; a code the remote server gave in the
+        // diagnostic or the transcript says more (Sisimai prefers it too).
+        Some(s) if s.ends_with(".0.0") => specific_in_text()
+            .filter(|t| t.as_bytes().first() == s.as_bytes().first())
+            .or(Some(s)),
+        Some(s) => Some(s),
+        None => status_from_text(diag).or_else(|| status_from_text(human)),
+    };
     let (mut reason, mut group) = pick_reason(diag, status.as_deref(), human);
+    if reason == "undefined"
+        && !c.failed_recipients.is_empty()
+        && c.failed_recipients
+            .iter()
+            .all(|a| a.ends_with("@googlegroups.com"))
+    {
+        // Google Groups answers a post it will not take (not a member, posting closed, no such
+        // group) with a localized notice and no status: the list refused this sender.
+        (reason, group) = ("rejected", Group::Policy);
+        signals.push("list:google-groups".into());
+    }
     let command = failed_command(diag).or_else(|| failed_command(human));
     if let Some(cmd) = command {
         signals.push(format!("smtp:{}", cmd.as_str()));
@@ -340,7 +361,10 @@ fn decide(
         }
         _ => {}
     }
-    if group == Group::Hard && status.as_deref().is_some_and(|s| s.starts_with('4')) {
+    if group == Group::Hard
+        && reason != "notaccept"
+        && status.as_deref().is_some_and(|s| s.starts_with('4'))
+    {
         // A 4.x.x status is transient by definition (RFC 3463): a DNS lookup that failed
         // temporarily, not an address that does not exist.
         reason = if reason == "hostunknown" {
@@ -397,7 +421,7 @@ fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, 
     }
     match status.map(|s| s.starts_with('4')) {
         Some(true) => ("undefined", Group::Soft),
-        _ => ("undefined", Group::Hard),
+        _ => ("undefined", Group::Policy),
     }
 }
 

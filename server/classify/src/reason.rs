@@ -50,6 +50,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ),
     ("is no longer in use", "suspend", Group::Hard),
     ("currently suspended", "suspend", Group::Hard),
+    ("account is locked", "suspend", Group::Hard),
     // --- full mailbox (soft) ---
     ("mailbox full", "mailboxfull", Group::Soft),
     ("mailbox is full", "mailboxfull", Group::Soft),
@@ -77,6 +78,8 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("too much mail data", "mailboxfull", Group::Soft),
     ("user is over quota", "mailboxfull", Group::Soft),
     ("box is full", "mailboxfull", Group::Soft),
+    ("quota usage exceeded", "mailboxfull", Group::Soft),
+    ("not have enough space", "mailboxfull", Group::Soft),
     ("disk quota", "mailboxfull", Group::Soft),
     ("size limit", "mailboxfull", Group::Soft),
     (
@@ -98,6 +101,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("size exceeds the maximum", "mesgtoobig", Group::Soft),
     ("exceeds size limit", "mesgtoobig", Group::Soft),
     ("message length exceeds", "mesgtoobig", Group::Soft),
+    ("line limit exceeded", "mesgtoobig", Group::Soft),
     // Office 365 / Postfix wording for a recipient the directory does not know.
     (
         "recipient address rejected: access denied",
@@ -105,6 +109,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
         Group::Hard,
     ),
     // --- policy: filters ---
+    ("frequency limited", "toomanyconn", Group::Soft),
     ("message filtered", "filtered", Group::Policy),
     ("due to recipient preferences", "filtered", Group::Policy),
     ("purported responsible address", "rejected", Group::Policy),
@@ -184,6 +189,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("spamcop", "blocked", Group::Policy),
     ("blocked", "blocked", Group::Policy),
     ("banned", "blocked", Group::Policy),
+    ("service refuse", "blocked", Group::Policy),
     ("access denied", "blocked", Group::Policy),
     ("client host rejected", "blocked", Group::Policy),
     ("connection refused", "blocked", Group::Policy),
@@ -204,6 +210,8 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("permission to post", "rejected", Group::Policy),
     ("投稿する権限", "rejected", Group::Policy),
     ("sender rejected", "rejected", Group::Policy),
+    // Gmail's "Send mail as" alias whose SMTP settings are wrong: the sender's own setup.
+    ("'send mail as'", "rejected", Group::Policy),
     ("domain of sender address", "rejected", Group::Policy),
     ("sender verify failed", "rejected", Group::Policy),
     ("sender address", "rejected", Group::Policy),
@@ -267,12 +275,24 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("not listed in", "userunknown", Group::Hard),
     ("no account by that name", "userunknown", Group::Hard),
     ("is not a valid mailbox", "userunknown", Group::Hard),
+    // Exchange 5.5 IMS, IMail, InterScan wordings.
+    (
+        "recipient name is not recognized",
+        "userunknown",
+        Group::Hard,
+    ),
+    ("invalid final delivery userid", "userunknown", Group::Hard),
+    ("check if address is correct", "userunknown", Group::Hard),
     ("utente sconosciuto", "userunknown", Group::Hard),
     ("destinataire inconnu", "userunknown", Group::Hard),
     ("unbekannt", "userunknown", Group::Hard),
     ("existiert nicht", "userunknown", Group::Hard),
     ("has moved", "hasmoved", Group::Hard),
     ("moved to", "hasmoved", Group::Hard),
+    // Gmail's DNS error text: the domain exists but publishes no MX ("NOERROR"), or does not
+    // exist at all ("NXDOMAIN"). A definitive DNS answer, whatever status code frames it.
+    ("responded with code noerror", "notaccept", Group::Hard),
+    ("responded with code nxdomain", "hostunknown", Group::Hard),
     ("host unknown", "hostunknown", Group::Hard),
     ("unknown host", "hostunknown", Group::Hard),
     ("host not found", "hostunknown", Group::Hard),
@@ -293,6 +313,10 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("does not accept mail", "notaccept", Group::Hard),
     ("not accept any mail", "notaccept", Group::Hard),
     ("accepts no mail", "notaccept", Group::Hard),
+    ("domain is not reachable", "hostunknown", Group::Hard),
+    // Exim: a null MX (RFC 7505) or SRV record says the domain takes no mail.
+    ("indicated no smtp service", "notaccept", Group::Hard),
+    ("dns lookup failure", "hostunknown", Group::Hard),
     // --- temporary (soft) ---
     ("retry time", "expired", Group::Soft),
     ("envelope expired", "expired", Group::Soft),
@@ -328,10 +352,14 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("temporarily", "systemerror", Group::Soft),
     ("try again", "systemerror", Group::Soft),
     ("system error", "systemerror", Group::Soft),
+    ("service currently unavailable", "systemerror", Group::Soft),
+    ("service unavailable", "systemerror", Group::Soft),
     ("internal error", "systemerror", Group::Soft),
     ("local error", "systemerror", Group::Soft),
     ("server error", "systemerror", Group::Soft),
     ("disk full", "systemfull", Group::Soft),
+    // Domino: the name matches several directory entries (an administrator must fix it).
+    ("several matches found", "systemerror", Group::Soft),
     ("insufficient system storage", "systemfull", Group::Soft),
     ("mailer error", "mailererror", Group::Soft),
     ("pipe to", "mailererror", Group::Soft),
@@ -392,6 +420,8 @@ pub(crate) fn from_status(code: &str) -> Option<(&'static str, Group)> {
         ("6", _) => ("contenterror", Group::Policy),
         ("7", "0") | ("7", "1") => ("blocked", Group::Policy),
         ("7", "26") | ("7", "25") | ("7", "23") | ("7", "27") => ("authfailure", Group::Policy),
+        // RFC 3463 X.7.13 "User Account Disabled".
+        ("7", "13") => ("suspend", Group::Hard),
         ("7", _) => ("securityerror", Group::Policy),
         _ => return None,
     })

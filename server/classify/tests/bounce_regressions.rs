@@ -146,3 +146,64 @@ fn failed_addresses_follow_is_a_bounce() {
     assert_eq!(c.class, Class::BounceHard, "{c:?}");
     assert_eq!(c.failed_recipients, ["kijitora@neko.nyaan.example.com"]);
 }
+
+/// Google Groups refuses a post with a localized notice and no status (here in Arabic): the
+/// list refused this sender, which says nothing about the address.
+#[test]
+fn google_groups_refusal_is_policy() {
+    let c = bsd("lhost-googlegroups-03.eml");
+    assert_eq!(c.class, Class::BouncePolicy, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "list:google-groups"), "{c:?}");
+}
+
+/// RFC 3463 X.7.13 is "User Account Disabled": the mailbox is gone for outreach (hard), not
+/// a security refusal of the sender.
+#[test]
+fn status_5_7_13_is_a_disabled_account() {
+    let c = bsd("lhost-dragonfly-21.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "reason:suspend"), "{c:?}");
+}
+
+/// A permanent failure whose reason nothing names is a policy bounce: the contact is
+/// unenrolled but the address is not marked bad on no evidence.
+#[test]
+fn unexplained_permanent_failure_does_not_mark_the_address() {
+    let c = bsd("lhost-exim-49.eml");
+    assert_eq!(c.class, Class::BouncePolicy, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "reason:undefined"), "{c:?}");
+}
+
+/// Gmail's "DNS type 'mx' lookup ... responded with code NOERROR" is a domain that takes no
+/// mail: hard, even though Gmail frames it with a 4.0.0 status.
+#[test]
+fn no_mx_answer_is_hard_despite_a_4xx_status() {
+    let c = bsd("rhost-gsuite-03.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "reason:notaccept"), "{c:?}");
+}
+
+/// `Status: 5.0.0` with the server's own `550 5.7.26 ...` in the diagnostic: the specific
+/// code wins (authentication failure, policy).
+#[test]
+fn specific_code_in_the_diagnostic_beats_a_generic_status() {
+    let c = bsd("lhost-opensmtpd-11.eml");
+    assert_eq!(c.class, Class::BouncePolicy, "{c:?}");
+    assert_eq!(c.bounce_status.as_deref(), Some("5.7.26"), "{c:?}");
+}
+
+/// Wordings with no status code that still name the reason: quota (soft), Exchange 5.5's
+/// unrecognized recipient (hard), Exim's null-MX (hard), a locked account (hard).
+#[test]
+fn reason_wordings_without_codes() {
+    let soft = corpus("php-bounce-handler-zoonru/eml/26.eml");
+    assert_eq!(soft.class, Class::BounceSoft, "{soft:?}");
+    for name in [
+        "lhost-exchange2003-07.eml",
+        "lhost-mailru-05.eml",
+        "lhost-qmail-10.eml",
+    ] {
+        let c = bsd(name);
+        assert_eq!(c.class, Class::BounceHard, "{name}: {c:?}");
+    }
+}
