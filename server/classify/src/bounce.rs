@@ -349,6 +349,13 @@ fn decide(
         s.strip_prefix("5.1.")
             .is_some_and(|d| !matches!(d, "2" | "6" | "7" | "8"))
     });
+    let said = if diag.is_empty() { human } else { diag };
+    // "User unknown" / "Unknown user" with no stage and no addressing code is what content
+    // filters and gateways say after they accepted the recipient; Postfix-style
+    // `<user@host>: User unknown` is the RCPT TO wording and stays a bad address.
+    let generic_unknown = (text::contains_ci(said, "user unknown")
+        || text::contains_ci(said, "unknown user"))
+        && !text::contains_ci(&text::unfold(said), ">: user unknown");
     match command {
         // The server refused the envelope sender: nothing is known about the recipient.
         Some(Command::Mail) if group == Group::Hard => {
@@ -357,6 +364,9 @@ fn decide(
         // "Unknown user" said to anything but RCPT TO, without a 5.1.x status backing it,
         // is a content filter's wording (RFC 5321: recipients are refused at RCPT).
         Some(Command::Data) if reason == "userunknown" && !status_says_mailbox => {
+            (reason, group) = ("filtered", Group::Policy);
+        }
+        None if reason == "userunknown" && !status_says_mailbox && generic_unknown => {
             (reason, group) = ("filtered", Group::Policy);
         }
         _ => {}
@@ -409,9 +419,15 @@ fn delay_only(human: &str) -> bool {
 
 /// Text of the diagnostic first, then a specific status code, then the whole human text.
 fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, Group) {
+    if text::starts_with_ci(diag.trim_start(), "x-unix") {
+        // RFC 3464 diagnostic type X-Unix: a local delivery program (procmail, a pipe)
+        // failed on the receiving side.
+        return ("mailererror", Group::Soft);
+    }
     if let Some(r) = reason::from_text(diag) {
         return r;
     }
+
     let specific = status.filter(|s| !matches!(*s, "5.0.0" | "4.0.0" | "5.5.0" | "5.0.1"));
     if let Some(r) = specific.and_then(reason::from_status) {
         return r;

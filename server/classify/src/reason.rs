@@ -220,6 +220,8 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("from address", "rejected", Group::Policy),
     ("mail from", "rejected", Group::Policy),
     ("rejected by policy", "policyviolation", Group::Policy),
+    ("denied by policy", "policyviolation", Group::Policy),
+    ("network not allowed", "policyviolation", Group::Policy),
     ("policy violation", "policyviolation", Group::Policy),
     ("violates", "policyviolation", Group::Policy),
     ("prohibited", "policyviolation", Group::Policy),

@@ -207,3 +207,31 @@ fn reason_wordings_without_codes() {
         assert_eq!(c.class, Class::BounceHard, "{name}: {c:?}");
     }
 }
+
+/// "User unknown" with no SMTP stage and no addressing code is a gateway's filter wording
+/// (policy); the Postfix RCPT wording `<user@host>: User unknown` stays a bad address.
+#[test]
+fn stage_less_unknown_user_is_a_filter_but_rcpt_wording_is_not() {
+    for name in [
+        "lhost-mcafee-01.eml",
+        "lhost-x1-01.eml",
+        "lhost-mxlogic-03.eml",
+    ] {
+        let c = bsd(name);
+        assert_eq!(c.class, Class::BouncePolicy, "{name}: {c:?}");
+        assert!(c.signals.iter().any(|s| s == "reason:filtered"), "{c:?}");
+    }
+    let c = bsd("rhost-gsuite-09.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+}
+
+/// Diagnostic type X-Unix: the receiving side's delivery program failed (soft), whatever the
+/// status says; "Denied by policy" / "Host network not allowed" are policy refusals.
+#[test]
+fn mailer_errors_and_policy_denials() {
+    let c = bsd("lhost-postfix-01.eml");
+    assert_eq!(c.class, Class::BounceSoft, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "reason:mailererror"), "{c:?}");
+    assert_eq!(bsd("lhost-postfix-42.eml").class, Class::BouncePolicy);
+    assert_eq!(bsd("rhost-mimecast-01.eml").class, Class::BouncePolicy);
+}
