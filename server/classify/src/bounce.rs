@@ -363,7 +363,9 @@ fn decide(
         }
         // "Unknown user" said to anything but RCPT TO, without a 5.1.x status backing it,
         // is a content filter's wording (RFC 5321: recipients are refused at RCPT).
-        Some(Command::Data) if reason == "userunknown" && !status_says_mailbox => {
+        Some(Command::Data)
+            if reason == "userunknown" && !status_says_mailbox && generic_unknown =>
+        {
             (reason, group) = ("filtered", Group::Policy);
         }
         None if reason == "userunknown" && !status_says_mailbox && generic_unknown => {
@@ -428,7 +430,8 @@ fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, 
         return r;
     }
 
-    let specific = status.filter(|s| !matches!(*s, "5.0.0" | "4.0.0" | "5.5.0" | "5.0.1"));
+    let specific =
+        status.filter(|s| !matches!(*s, "5.0.0" | "4.0.0" | "5.5.0" | "5.0.1" | "5.3.0"));
     if let Some(r) = specific.and_then(reason::from_status) {
         return r;
     }
@@ -476,6 +479,8 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     ("end of data command", Command::Data),
     // qmail: "most progress was RCPT TO response", "said 550 for RCPT TO response".
     ("rcpt to response", Command::Rcpt),
+    // Lotus/X3 style "SMTP:RCPT host 192.0.2.8: 553 ...".
+    ("smtp:rcpt host", Command::Rcpt),
 ];
 
 static COMMAND_AC: LazyLock<Option<AhoCorasick>> =

@@ -109,6 +109,8 @@ const PHRASES: &[(&str, &str, Group)] = &[
         Group::Hard,
     ),
     // --- policy: filters ---
+    ("message expired", "expired", Group::Soft),
+    ("receiving mail at a rate", "speeding", Group::Soft),
     ("frequency limited", "toomanyconn", Group::Soft),
     ("message filtered", "filtered", Group::Policy),
     ("due to recipient preferences", "filtered", Group::Policy),
@@ -151,8 +153,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("rfc5322", "notcompliantrfc", Group::Policy),
     ("rfc 2822", "notcompliantrfc", Group::Policy),
     ("rfc2822", "notcompliantrfc", Group::Policy),
-    ("rfc 822", "notcompliantrfc", Group::Policy),
-    ("rfc822", "notcompliantrfc", Group::Policy),
+    ("822 compliant", "notcompliantrfc", Group::Policy),
     (
         "multiple addresses in from",
         "notcompliantrfc",
@@ -163,6 +164,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("reverse dns", "requireptr", Group::Policy),
     ("reverse lookup", "requireptr", Group::Policy),
     ("ptr record", "requireptr", Group::Policy),
+    ("dns ptr", "requireptr", Group::Policy),
     ("no ptr", "requireptr", Group::Policy),
     ("cannot find your hostname", "requireptr", Group::Policy),
     ("cannot resolve your address", "requireptr", Group::Policy),
@@ -248,7 +250,6 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("invalid recipient", "userunknown", Group::Hard),
     ("invalid mailbox", "userunknown", Group::Hard),
     ("invalid address", "userunknown", Group::Hard),
-    ("recipient address rejected", "userunknown", Group::Hard),
     ("recipient rejected", "userunknown", Group::Hard),
     ("recipient not found", "userunknown", Group::Hard),
     ("user not found", "userunknown", Group::Hard),
@@ -268,9 +269,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("unroutable address", "userunknown", Group::Hard),
     ("mailbox unavailable", "userunknown", Group::Hard),
     ("mailbox not available", "userunknown", Group::Hard),
-    ("address rejected", "userunknown", Group::Hard),
     ("bad destination mailbox", "userunknown", Group::Hard),
-    ("rcpt to", "userunknown", Group::Hard),
     ("no valid recipients", "userunknown", Group::Hard),
     ("unknown or illegal alias", "userunknown", Group::Hard),
     ("not our customer", "userunknown", Group::Hard),
@@ -315,6 +314,8 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("does not accept mail", "notaccept", Group::Hard),
     ("not accept any mail", "notaccept", Group::Hard),
     ("accepts no mail", "notaccept", Group::Hard),
+    // RFC 3463 X.3.2 in words.
+    ("not accepting network messages", "notaccept", Group::Hard),
     ("domain is not reachable", "hostunknown", Group::Hard),
     // Exim: a null MX (RFC 7505) or SRV record says the domain takes no mail.
     ("indicated no smtp service", "notaccept", Group::Hard),
@@ -354,6 +355,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("temporarily", "systemerror", Group::Soft),
     ("try again", "systemerror", Group::Soft),
     ("system error", "systemerror", Group::Soft),
+    ("transaction failed", "systemerror", Group::Soft),
     ("service currently unavailable", "systemerror", Group::Soft),
     ("service unavailable", "systemerror", Group::Soft),
     ("internal error", "systemerror", Group::Soft),
@@ -367,6 +369,11 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("pipe to", "mailererror", Group::Soft),
     ("command not found", "mailererror", Group::Soft),
     ("x-unix", "mailererror", Group::Soft),
+    // Postfix prefixes for any refusal at RCPT TO ("Recipient address rejected: Mailbox
+    // full"): only when nothing more specific follows do they mean the address is bad.
+    ("recipient address rejected", "userunknown", Group::Hard),
+    ("address rejected", "userunknown", Group::Hard),
+    ("rcpt to", "userunknown", Group::Hard),
 ];
 
 static PHRASE_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {

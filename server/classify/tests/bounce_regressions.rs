@@ -235,3 +235,40 @@ fn mailer_errors_and_policy_denials() {
     assert_eq!(bsd("lhost-postfix-42.eml").class, Class::BouncePolicy);
     assert_eq!(bsd("rhost-mimecast-01.eml").class, Class::BouncePolicy);
 }
+
+/// Postfix's "Recipient address rejected:" prefix and a transcript's "RCPT TO" only say where
+/// the refusal happened; the words after them name the reason (here a mailer error, soft).
+#[test]
+fn refusal_prefixes_yield_to_the_reason_that_follows() {
+    let c = bsd("lhost-dragonfly-13.eml");
+    assert_eq!(c.class, Class::BounceSoft, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "reason:mailererror"), "{c:?}");
+}
+
+/// `Final-Recipient: RFC822; ...` is DSN syntax, not a complaint about RFC 822 compliance.
+#[test]
+fn rfc822_address_type_is_not_a_compliance_complaint() {
+    let c = bsd("rfc3464-04.eml");
+    assert!(
+        !c.signals.iter().any(|s| s == "reason:notcompliantrfc"),
+        "{c:?}"
+    );
+}
+
+/// An explicit "this user doesn't have an account" said at DATA is still a bad address: only
+/// the generic "unknown user" wording at DATA is a filter's.
+#[test]
+fn explicit_no_account_at_data_stays_hard() {
+    let c = bsd("lhost-sendmail-41.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "smtp:data"), "{c:?}");
+}
+
+/// "SMTP:RCPT host ...: 553 5.3.0 <addr>... No such user here": 5.3.0 is generic, the RCPT
+/// stage and the words say the address is bad.
+#[test]
+fn generic_5_3_0_yields_to_the_words() {
+    let c = bsd("lhost-x3-01.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "smtp:rcpt"), "{c:?}");
+}
