@@ -356,6 +356,13 @@ fn decide(
     let generic_unknown = (text::contains_ci(said, "user unknown")
         || text::contains_ci(said, "unknown user"))
         && !text::contains_ci(&text::unfold(said), ">: user unknown");
+    if command == Some(Command::Rcpt) && group == Group::Policy && reason != "userunknown" {
+        // Refused at RCPT TO in words that say the mailbox does not exist ("550 5.7.1 No such
+        // user!"): the words win over a security-class code.
+        if let Some(("userunknown", g)) = reason::from_text(said) {
+            (reason, group) = ("userunknown", g);
+        }
+    }
     match command {
         // The server refused the envelope sender: nothing is known about the recipient.
         Some(Command::Mail) if group == Group::Hard => {

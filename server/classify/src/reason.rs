@@ -51,6 +51,8 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("is no longer in use", "suspend", Group::Hard),
     ("currently suspended", "suspend", Group::Hard),
     ("account is locked", "suspend", Group::Hard),
+    ("account is blocked", "suspend", Group::Hard),
+    ("compte du destinataire est bloque", "suspend", Group::Hard),
     // --- full mailbox (soft) ---
     ("mailbox full", "mailboxfull", Group::Soft),
     ("mailbox is full", "mailboxfull", Group::Soft),
@@ -78,6 +80,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("too much mail data", "mailboxfull", Group::Soft),
     ("user is over quota", "mailboxfull", Group::Soft),
     ("box is full", "mailboxfull", Group::Soft),
+    ("full mailbox", "mailboxfull", Group::Soft),
     ("quota usage exceeded", "mailboxfull", Group::Soft),
     ("not have enough space", "mailboxfull", Group::Soft),
     ("disk quota", "mailboxfull", Group::Soft),

@@ -272,3 +272,14 @@ fn generic_5_3_0_yields_to_the_words() {
     assert_eq!(c.class, Class::BounceHard, "{c:?}");
     assert!(c.signals.iter().any(|s| s == "smtp:rcpt"), "{c:?}");
 }
+
+/// "550 5.7.1 No such user!" after RCPT TO: the words say the mailbox does not exist, which
+/// beats the security-class code; "the recipient account is blocked" is a disabled account.
+#[test]
+fn rcpt_stage_no_such_user_and_blocked_accounts_are_hard() {
+    let c = corpus("php-bounce-handler-zoonru/eml/fixture_bounce_001.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    let c = bsd("rhost-franceptt-05.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "reason:suspend"), "{c:?}");
+}
