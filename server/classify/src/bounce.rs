@@ -350,11 +350,12 @@ fn decide(
             .is_some_and(|d| !matches!(d, "2" | "6" | "7" | "8"))
     });
     let said = if diag.is_empty() { human } else { diag };
-    // "User unknown" / "Unknown user" with no stage and no addressing code is what content
+    // "User unknown" / "Unknown user" / "No such user" with no stage and no addressing code is what content
     // filters and gateways say after they accepted the recipient; Postfix-style
     // `<user@host>: User unknown` is the RCPT TO wording and stays a bad address.
     let generic_unknown = (text::contains_ci(said, "user unknown")
-        || text::contains_ci(said, "unknown user"))
+        || text::contains_ci(said, "unknown user")
+        || text::contains_ci(said, "no such user"))
         && !text::contains_ci(&text::unfold(said), ">: user unknown");
     if command == Some(Command::Rcpt) && group == Group::Policy && reason != "userunknown" {
         // Refused at RCPT TO in words that say the mailbox does not exist ("550 5.7.1 No such
