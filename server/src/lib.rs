@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cli_inbound;
 pub mod clock;
+pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod engine;
@@ -38,6 +39,7 @@ pub async fn build_app(
         clock,
         mailer: Arc::new(mailer),
         settings: Arc::new(Settings::new(public_url, secret)),
+        mailbox_changes: Default::default(),
     })
 }
 

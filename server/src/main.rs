@@ -358,13 +358,30 @@ async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> an
             static_dir.display()
         );
     }
-    if !no_worker {
-        tokio::spawn(worker::run(app.clone(), std::time::Duration::from_secs(1)));
-        let watched =
-            sequencer_server::mail::imap::spawn_watchers(&app, std::time::Duration::from_secs(60))
-                .await?;
-        tracing::info!(mailboxes = watched, "watching IMAP mailboxes");
+    let sealed = app.seal_stored_credentials().await?;
+    if sealed > 0 {
+        tracing::info!(
+            credentials = sealed,
+            "sealed IMAP credentials stored in plaintext"
+        );
     }
+    // Lives as long as the server: dropping it stops the watchers.
+    let _watchers = if no_worker {
+        None
+    } else {
+        tokio::spawn(worker::run(app.clone(), std::time::Duration::from_secs(1)));
+        let watchers = sequencer_server::mail::imap::spawn_watchers(
+            &app,
+            std::time::Duration::from_secs(60),
+            sequencer_server::mail::imap::RECONCILE_EVERY,
+        )
+        .await?;
+        tracing::info!(
+            mailboxes = watchers.watching().len(),
+            "watching IMAP mailboxes (following the mailboxes table)"
+        );
+        Some(watchers)
+    };
     tracing::info!("listening on http://{addr}");
     sequencer_server::http::serve(app, listener, StaticDir(dir))?.await?;
     Ok(())

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// IMAP settings of a mailbox. Give `password` or `oauth_token` (SASL XOAUTH2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// IMAP settings of a mailbox. Give `password` or `oauth_token` (SASL XOAUTH2); the server
+/// stores them encrypted and never shows them back (`Debug` hides them too).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImapSettingsRequest {
     pub host: String,
     #[serde(default)]
@@ -21,11 +22,29 @@ pub struct ImapSettingsRequest {
     pub folders: Vec<String>,
 }
 
+impl std::fmt::Debug for ImapSettingsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ImapSettingsRequest")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("oauth_token", &redacted(&self.oauth_token))
+            .field("folders", &self.folders)
+            .finish()
+    }
+}
+
 fn yes() -> bool {
     true
 }
 
-/// `POST /api/v1/mailboxes` (admin).
+/// `POST /api/v1/mailboxes` (admin): connect a mailbox. `PUT /api/v1/mailboxes/{id}` takes the
+/// same body and replaces the mailbox's settings (the webhook secret stays): leave out
+/// `password`/`oauth_token` to keep the stored ones (only while host, port, TLS and username are
+/// unchanged), `imap: null` stops IMAP. `DELETE /api/v1/mailboxes/{id}` disconnects it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxRequest {
     pub address: String,

@@ -1,6 +1,7 @@
 //! IMAP end to end against a real Dovecot: the first sync marks where new mail starts, later
-//! syncs ingest new messages from every chosen folder once, and the IDLE watcher picks mail up as
-//! it arrives.
+//! syncs ingest new messages from every chosen folder once, the IDLE watcher picks mail up as
+//! it arrives, the watcher set follows mailboxes connected, changed and disconnected over HTTP
+//! while it runs, and credentials are stored sealed yet still log in.
 
 use std::time::{Duration, Instant};
 
@@ -13,12 +14,14 @@ use shared::*;
 both_backends! {
     polling_ingests_new_mail_from_the_chosen_folders_once => polling;
     the_idle_watcher_unenrolls_as_soon_as_a_reply_lands => idle_watcher;
+    watchers_follow_mailboxes_connected_changed_and_deleted_while_running => live_watchers;
+    credentials_are_stored_sealed_and_legacy_plaintext_still_logs_in => sealed_credentials;
 }
 
-async fn connect_mailbox(t: &TestApp, imap: &Dovecot) -> Result<sequencer_server::store::Mailbox> {
-    let req = MailboxRequest {
+fn mailbox_request(imap: &Dovecot, folders: &[&str]) -> MailboxRequest {
+    MailboxRequest {
         address: "rep@seller.example".into(),
-        user_id: Some(t.user.id.0),
+        user_id: None,
         imap: Some(ImapSettingsRequest {
             host: "127.0.0.1".into(),
             port: Some(imap.port),
@@ -26,9 +29,14 @@ async fn connect_mailbox(t: &TestApp, imap: &Dovecot) -> Result<sequencer_server
             username: IMAP_USER.into(),
             password: Some(IMAP_PASSWORD.into()),
             oauth_token: None,
-            folders: vec!["INBOX".into(), "Replies".into()],
+            folders: folders.iter().map(|f| f.to_string()).collect(),
         }),
-    };
+    }
+}
+
+async fn connect_mailbox(t: &TestApp, imap: &Dovecot) -> Result<sequencer_server::store::Mailbox> {
+    let mut req = mailbox_request(imap, &["INBOX", "Replies"]);
+    req.user_id = Some(t.user.id.0);
     let a = t.post("/mailboxes", &req).await?;
     anyhow::ensure!(a.status == 201, "{} {}", a.status, a.body);
     let v: MailboxView = a.json()?;
@@ -146,5 +154,272 @@ async fn idle_watcher(db: Db) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     watcher.abort();
+    Ok(())
+}
+
+/// Polls `cond` every 50 ms until it holds, or fails with `what` after 15 s.
+async fn wait_until<F, Fut>(what: &str, mut cond: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !cond().await? {
+        anyhow::ensure!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+async fn live_watchers(db: Db) -> Result<()> {
+    let t = spawn_app(db).await?;
+    let tmp = tempfile::tempdir()?;
+    let imap = Dovecot::start(tmp.path()).await?;
+    let seq = t.email_sequence("Intro", &[1]).await?;
+    let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
+    let (_, bob) = t.enrolled("bob@initech.example", &[], None, seq.id).await?;
+    let (_, cy) = t.enrolled("cy@umbrella.example", &[], None, seq.id).await?;
+    imap.deliver(
+        "Replies",
+        "0.init",
+        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
+    )?;
+    // Watching starts with no mailbox. The periodic pass is far away (5 min): everything below
+    // has to come from the change notifications.
+    let every = Duration::from_secs(30);
+    let watchers =
+        sequencer_server::mail::imap::spawn_watchers(&t.app, every, Duration::from_secs(300))
+            .await?;
+    assert!(watchers.watching().is_empty());
+    assert!(
+        matches!(
+            sequencer_server::mail::imap::spawn_watchers(&t.app, every, every).await,
+            Err(sequencer_server::mail::imap::ImapError::AlreadyWatching)
+        ),
+        "one set of watchers per app"
+    );
+
+    // Connected over HTTP while watching: watched and synced within seconds, no restart.
+    let a = t
+        .post("/mailboxes", &mailbox_request(&imap, &["INBOX"]))
+        .await?;
+    anyhow::ensure!(a.status == 201, "{} {}", a.status, a.body);
+    let id = a.json::<MailboxView>()?.id;
+    wait_until("the new mailbox is watched", || async {
+        Ok(watchers.watching() == vec![id])
+    })
+    .await?;
+    wait_until("the new mailbox's first sync", || async {
+        Ok(t.app.store.imap_folder_state(id, "INBOX").await?.is_some())
+    })
+    .await?;
+    imap.deliver(
+        "INBOX",
+        "1.ana",
+        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
+    )?;
+    wait_until("ana's reply unenrolls her", || async {
+        Ok(t.enrollment(ana.id).await?.unenroll_reason == Some(UnenrollReason::Replied))
+    })
+    .await?;
+
+    // Changed: the watcher restarts with the new folders (the old one never looks at Replies);
+    // it now idles on Replies, the first one.
+    assert!(t
+        .app
+        .store
+        .imap_folder_state(id, "Replies")
+        .await?
+        .is_none());
+    let mut change = mailbox_request(&imap, &["Replies", "INBOX"]);
+    if let Some(i) = change.imap.as_mut() {
+        i.password = None; // same server and user: the stored password is kept
+    }
+    let a = t
+        .send_as(
+            &t.token(),
+            reqwest::Method::PUT,
+            &format!("/mailboxes/{id}"),
+            &change,
+        )
+        .await?;
+    anyhow::ensure!(a.status == 200, "{} {}", a.status, a.body);
+    let v: MailboxView = a.json()?;
+    assert_eq!(
+        v.imap.as_ref().map(|i| i.folders.clone()),
+        Some(vec!["Replies".to_string(), "INBOX".to_string()])
+    );
+    assert!(!a.body.to_string().contains(IMAP_PASSWORD));
+    wait_until("the restarted watcher syncs Replies", || async {
+        Ok(t.app
+            .store
+            .imap_folder_state(id, "Replies")
+            .await?
+            .is_some())
+    })
+    .await?;
+    assert_eq!(watchers.watching(), vec![id], "still one watcher");
+    imap.deliver(
+        "Replies",
+        "2.bob",
+        &reply("bob@initech.example", &t.last_sent_id(bob.id).await?)?,
+    )?;
+    wait_until("bob's reply in Replies unenrolls him", || async {
+        Ok(t.enrollment(bob.id).await?.unenroll_reason == Some(UnenrollReason::Replied))
+    })
+    .await?;
+
+    // A new server without credentials is refused: stored ones never go to another host.
+    let mut moved = change.clone();
+    if let Some(i) = moved.imap.as_mut() {
+        i.host = "localhost".into();
+    }
+    let a = t
+        .send_as(
+            &t.token(),
+            reqwest::Method::PUT,
+            &format!("/mailboxes/{id}"),
+            &moved,
+        )
+        .await?;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (400, "validation_failed"),
+        "{}",
+        a.body
+    );
+
+    // Deleted: the watcher stops and later mail is not processed.
+    let a = t.delete(&format!("/mailboxes/{id}")).await?;
+    assert_eq!(a.status, 204, "{}", a.body);
+    wait_until("the watcher stops", || async {
+        Ok(watchers.watching().is_empty())
+    })
+    .await?;
+    let list: MailboxListResponse = t.get("/mailboxes").await?.json()?;
+    assert!(list.mailboxes.is_empty());
+    assert_eq!(t.delete(&format!("/mailboxes/{id}")).await?.status, 404);
+    imap.deliver(
+        "Replies",
+        "3.cy",
+        &reply("cy@umbrella.example", &t.last_sent_id(cy.id).await?)?,
+    )?;
+    // A live watcher picks a reply up within about a second (Dovecot notifies IDLE every 1 s);
+    // give a stopped one several times that to prove nothing is listening any more.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(t.enrollment(cy.id).await?.state, EnrollmentState::Active);
+    watchers.stop().await;
+    assert!(
+        sequencer_server::mail::imap::spawn_watchers(&t.app, every, every)
+            .await
+            .is_ok(),
+        "stopping the watchers releases the app's claim"
+    );
+    Ok(())
+}
+
+/// The raw stored credential column of a mailbox, read straight from the database.
+async fn stored_password(t: &TestApp, id: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT imap_password FROM mailboxes WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(t.app.store.pool())
+        .await?,
+    )
+}
+
+async fn sealed_credentials(db: Db) -> Result<()> {
+    let t = spawn_app(db).await?;
+    let tmp = tempfile::tempdir()?;
+    let imap = Dovecot::start(tmp.path()).await?;
+    let seq = t.email_sequence("Intro", &[1]).await?;
+    let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
+    let (_, bob) = t.enrolled("bob@initech.example", &[], None, seq.id).await?;
+    imap.deliver(
+        "Replies",
+        "0.init",
+        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
+    )?;
+    let mb = connect_mailbox(&t, &imap).await?;
+
+    // At rest: sealed, versioned, no trace of the password; never in an answer either.
+    let stored = stored_password(&t, mb.id).await?.context("a password")?;
+    assert!(stored.starts_with("v1:"), "{stored}");
+    assert!(!stored.contains(IMAP_PASSWORD));
+    let listed = t.get("/mailboxes").await?;
+    assert!(!listed.body.to_string().contains(IMAP_PASSWORD));
+    assert!(!listed.body.to_string().contains(&stored));
+    assert!(!format!("{mb:?}").contains(&stored), "Debug redacts it");
+
+    // The watcher still logs in with it and unenrolls on a reply.
+    let watchers = sequencer_server::mail::imap::spawn_watchers(
+        &t.app,
+        Duration::from_secs(30),
+        Duration::from_secs(300),
+    )
+    .await?;
+    assert_eq!(watchers.watching(), vec![mb.id]);
+    wait_until("the watcher logs in and syncs", || async {
+        Ok(t.app
+            .store
+            .imap_folder_state(mb.id, "INBOX")
+            .await?
+            .is_some())
+    })
+    .await?;
+    imap.deliver(
+        "INBOX",
+        "1.ana",
+        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
+    )?;
+    wait_until("ana's reply unenrolls her", || async {
+        Ok(t.enrollment(ana.id).await?.unenroll_reason == Some(UnenrollReason::Replied))
+    })
+    .await?;
+    watchers.stop().await;
+
+    // A row from before sealing (plaintext) still logs in, and startup sealing encrypts it.
+    sqlx::query("UPDATE mailboxes SET imap_password = $1 WHERE id = $2")
+        .bind(IMAP_PASSWORD)
+        .bind(mb.id)
+        .execute(t.app.store.pool())
+        .await?;
+    let legacy = t.app.store.mailbox(mb.id).await?.context("mailbox")?;
+    imap.deliver(
+        "Replies",
+        "2.bob",
+        &reply("bob@initech.example", &t.last_sent_id(bob.id).await?)?,
+    )?;
+    assert_eq!(t.app.sync_mailbox(&legacy).await?.fetched, 1);
+    assert_eq!(
+        t.enrollment(bob.id).await?.unenroll_reason,
+        Some(UnenrollReason::Replied)
+    );
+    assert_eq!(t.app.seal_stored_credentials().await?, 1);
+    assert_eq!(t.app.seal_stored_credentials().await?, 0, "idempotent");
+    let resealed = stored_password(&t, mb.id).await?.context("a password")?;
+    assert!(resealed.starts_with("v1:") && resealed != stored);
+    let mb = t.app.store.mailbox(mb.id).await?.context("mailbox")?;
+    assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 0, "logs in");
+
+    // Tampered ciphertext is refused before anything is sent to the server.
+    let mut bytes = resealed.into_bytes();
+    let last = bytes.len() - 10;
+    bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes)?;
+    sqlx::query("UPDATE mailboxes SET imap_password = $1 WHERE id = $2")
+        .bind(&tampered)
+        .bind(mb.id)
+        .execute(t.app.store.pool())
+        .await?;
+    let mb = t.app.store.mailbox(mb.id).await?.context("mailbox")?;
+    let err = t.app.sync_mailbox(&mb).await.err().context("refused")?;
+    assert!(
+        matches!(err, sequencer_server::mail::imap::ImapError::Credentials(_)),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(IMAP_PASSWORD));
     Ok(())
 }

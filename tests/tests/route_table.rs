@@ -23,6 +23,7 @@ struct Owned {
     enrollment: i64,
     api_key: i64,
     user: i64,
+    mailbox: i64,
 }
 
 const MARKER: &str = "zebra-marker";
@@ -68,7 +69,19 @@ async fn account_a(t: &TestApp) -> Result<Owned> {
         )
         .await?
         .json()?;
+    let mailbox: MailboxView = t
+        .post(
+            "/mailboxes",
+            &MailboxRequest {
+                address: format!("{MARKER}@seller.example"),
+                user_id: None,
+                imap: None,
+            },
+        )
+        .await?
+        .json()?;
     Ok(Owned {
+        mailbox: mailbox.id,
         contact: c.id,
         company: company.id,
         sequence: seq.id,
@@ -98,6 +111,7 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
             "enrollments" => a.enrollment,
             "api-keys" => a.api_key,
             "users" => a.user,
+            "mailboxes" => a.mailbox,
             other => panic!("route {method} {path}: tell the cross-account suite which of account A's ids '/{other}/{{id}}' takes"),
         };
         let body = match (method, path) {
@@ -108,6 +122,7 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
                 json!({ "name": "X", "steps": [{ "kind": "call_task" }] })
             }
             ("patch", "/users/{id}") => json!({ "seat": null }),
+            ("put", "/mailboxes/{id}") => json!({ "address": "bob@rival.example" }),
             _ => json!({}),
         };
         return (
@@ -262,6 +277,11 @@ async fn cross_account(db: Db) -> Result<()> {
     );
     let keys: ApiKeyListResponse = t.get("/api-keys").await?.json()?;
     assert!(keys.api_keys.iter().all(|k| k.revoked_at.is_none()));
+    let boxes: MailboxListResponse = t.get("/mailboxes").await?.json()?;
+    assert!(boxes
+        .mailboxes
+        .iter()
+        .any(|m| m.id == a.mailbox && m.address.starts_with(MARKER)));
     let users: UserListResponse = t.get("/users").await?.json()?;
     assert!(users
         .users

@@ -59,6 +59,8 @@ api_routes! {
     post "/inbound" => super::inbound::inbound;
     get "/mailboxes" => super::inbound::mailboxes;
     post "/mailboxes" => super::inbound::create_mailbox;
+    put "/mailboxes/{id}" => super::inbound::update_mailbox;
+    delete "/mailboxes/{id}" => super::inbound::delete_mailbox;
     post "/meetings" => access::log_meeting;
     get "/api-keys" => access::api_keys;
     post "/api-keys" => access::create_api_key;

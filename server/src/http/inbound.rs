@@ -1,5 +1,5 @@
 //! Inbound mail over HTTP: `POST /api/v1/inbound` (a raw RFC 5322 message, signed per mailbox)
-//! and the admin routes that connect mailboxes.
+//! and the admin routes that connect, change and disconnect mailboxes.
 //!
 //! Webhook headers: `X-Sequencer-Mailbox: <mailbox id>`, `X-Sequencer-Timestamp: <unix seconds>`,
 //! `X-Sequencer-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`.
@@ -114,6 +114,24 @@ pub async fn create_mailbox(
     body: web::Json<MailboxRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(app.create_mailbox(&c, &body).await?))
+}
+
+pub async fn update_mailbox(
+    app: Data,
+    Authed(c): Authed,
+    path: web::Path<i64>,
+    body: web::Json<MailboxRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(app.update_mailbox(&c, path.into_inner(), &body).await?))
+}
+
+pub async fn delete_mailbox(
+    app: Data,
+    Authed(c): Authed,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    app.delete_mailbox(&c, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn mailboxes(app: Data, Authed(c): Authed) -> ApiResult<HttpResponse> {

@@ -3,8 +3,15 @@
 //! a folder only records where "new" starts (history is not replayed). `watch` keeps a session
 //! open and waits with IDLE where the server supports it, polling otherwise.
 //!
-//! Authentication: LOGIN with a password, or SASL XOAUTH2 with an OAuth2 access token.
+//! Authentication: LOGIN with a password, or SASL XOAUTH2 with an OAuth2 access token; both are
+//! stored sealed and opened only here, to log in (`App::imap_login_settings`).
+//!
+//! [`spawn_watchers`] keeps one watcher task per IMAP mailbox in this process and follows the
+//! mailboxes table live: it reconciles at once when this process changes a mailbox
+//! (`App::mailbox_changes`) and every `reconcile` interval otherwise (changes made by other
+//! instances sharing PostgreSQL), starting, restarting (settings changed) and stopping watchers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +19,8 @@ use async_imap::{Client, Session};
 use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio_rustls::rustls;
 
 use crate::service::App;
@@ -21,6 +30,10 @@ use crate::store::{ImapSettings, Mailbox};
 pub enum ImapError {
     #[error("the mailbox has no IMAP settings")]
     NotConfigured,
+    #[error("the stored IMAP credentials cannot be opened: {0}")]
+    Credentials(#[from] crate::crypto::SealError),
+    #[error("IMAP watchers already run for this app")]
+    AlreadyWatching,
     #[error("could not connect to {0}: {1}")]
     Connect(String, std::io::Error),
     #[error("TLS failed: {0}")]
@@ -119,9 +132,11 @@ fn folders(s: &ImapSettings) -> Vec<String> {
 impl App {
     /// Connects, syncs every watched folder once, and logs out.
     pub async fn sync_mailbox(&self, mailbox: &Mailbox) -> Result<SyncReport, ImapError> {
-        let settings = mailbox.imap.as_ref().ok_or(ImapError::NotConfigured)?;
-        let mut session = connect(settings).await?;
-        let report = self.sync_folders(&mut session, mailbox, settings).await;
+        let settings = self
+            .imap_login_settings(mailbox)?
+            .ok_or(ImapError::NotConfigured)?;
+        let mut session = connect(&settings).await?;
+        let report = self.sync_folders(&mut session, mailbox, &settings).await;
         let _ = session.logout().await;
         report
     }
@@ -200,16 +215,18 @@ impl App {
     }
 
     async fn watch_session(&self, mailbox: &Mailbox, every: Duration) -> Result<(), ImapError> {
-        let settings = mailbox.imap.as_ref().ok_or(ImapError::NotConfigured)?;
-        let mut session = connect(settings).await?;
+        let settings = self
+            .imap_login_settings(mailbox)?
+            .ok_or(ImapError::NotConfigured)?;
+        let mut session = connect(&settings).await?;
         let idle = session.capabilities().await?.has_str("IDLE");
         loop {
-            self.sync_folders(&mut session, mailbox, settings).await?;
+            self.sync_folders(&mut session, mailbox, &settings).await?;
             if !idle {
                 tokio::time::sleep(every).await;
                 continue;
             }
-            let first = folders(settings).remove(0);
+            let first = folders(&settings).remove(0);
             session.select(&first).await?;
             let mut handle = session.idle();
             handle.init().await?;
@@ -220,13 +237,163 @@ impl App {
     }
 }
 
-/// Starts a watcher task for every mailbox with IMAP settings.
-pub async fn spawn_watchers(app: &App, every: Duration) -> Result<usize, ImapError> {
-    let boxes = app.store.imap_mailboxes().await?;
-    let n = boxes.len();
-    for mb in boxes {
-        let app = app.clone();
-        tokio::spawn(async move { app.watch_mailbox(mb, every).await });
+/// How often the watcher set is compared with the mailboxes table when nothing announced a
+/// change (catches changes made by other instances sharing PostgreSQL).
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
+
+/// One running watcher; dropping it aborts the task (`stop` also waits until it is gone).
+struct Running {
+    /// The row it was started from: another row (any field, including re-sealed credentials)
+    /// means a restart.
+    mailbox: Mailbox,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
     }
-    Ok(n)
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// This process's IMAP watchers, following the mailboxes table. Dropping it stops them (the
+/// supervisor notices at once); [`Watchers::stop`] also waits until they are gone.
+pub struct Watchers {
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    supervisor: JoinHandle<()>,
+    watching: watch::Receiver<Vec<i64>>,
+}
+
+impl Watchers {
+    /// Ids of the mailboxes watched now, ascending.
+    pub fn watching(&self) -> Vec<i64> {
+        self.watching.borrow().clone()
+    }
+
+    /// Stops every watcher and returns once they and the supervisor are gone.
+    pub async fn stop(self) {
+        let Watchers {
+            shutdown,
+            supervisor,
+            ..
+        } = self;
+        drop(shutdown);
+        let _ = supervisor.await;
+    }
+}
+
+/// Releases the app's supervisor claim when the supervisor ends.
+struct Claim(App);
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.0.mailbox_changes.release_supervisor();
+    }
+}
+
+/// Watches every mailbox with IMAP settings (`every`: the IDLE / poll interval) and keeps
+/// following the table: a mailbox connected, changed or disconnected through this app is picked
+/// up at once, changes from elsewhere within `reconcile`. One watcher per mailbox: a changed
+/// one is stopped before its successor starts, and a second call for the same app while the
+/// first one's [`Watchers`] lives is refused.
+pub async fn spawn_watchers(
+    app: &App,
+    every: Duration,
+    reconcile: Duration,
+) -> Result<Watchers, ImapError> {
+    if !app.mailbox_changes.claim_supervisor() {
+        return Err(ImapError::AlreadyWatching);
+    }
+    let claim = Claim(app.clone());
+    let mut changes = app.mailbox_changes.subscribe();
+    changes.borrow_and_update();
+    let mut running = HashMap::new();
+    reconcile_watchers(app, every, &mut running).await?;
+    let (status, watching) = watch::channel(ids(&running));
+    let (shutdown, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = app.clone();
+    let supervisor = tokio::spawn(async move {
+        let _claim = claim;
+        loop {
+            tokio::select! {
+                // Sent or dropped: either way, stop.
+                _ = &mut stopped => break,
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        // The app is gone; only the periodic pass is left.
+                        tokio::time::sleep(reconcile).await;
+                    }
+                }
+                _ = tokio::time::sleep(reconcile) => {}
+            }
+            // Seen before reading the table: a change announced during the pass triggers another.
+            changes.borrow_and_update();
+            if let Err(e) = reconcile_watchers(&app, every, &mut running).await {
+                tracing::warn!(error = %e, "could not read the IMAP mailboxes; retrying");
+            }
+            status.send_replace(ids(&running));
+        }
+        for (_, r) in running.drain() {
+            r.stop().await;
+        }
+        status.send_replace(Vec::new());
+    });
+    Ok(Watchers {
+        shutdown,
+        supervisor,
+        watching,
+    })
+}
+
+fn ids(running: &HashMap<i64, Running>) -> Vec<i64> {
+    let mut ids: Vec<i64> = running.keys().copied().collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Makes the running watchers match the IMAP mailboxes in the table.
+async fn reconcile_watchers(
+    app: &App,
+    every: Duration,
+    running: &mut HashMap<i64, Running>,
+) -> Result<(), ImapError> {
+    let mut wanted: HashMap<i64, Mailbox> = app
+        .store
+        .imap_mailboxes()
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let stale: Vec<i64> = running
+        .iter()
+        .filter(|(id, r)| wanted.get(id) != Some(&r.mailbox) || r.task.is_finished())
+        .map(|(id, _)| *id)
+        .collect();
+    for id in stale {
+        let why = match wanted.get(&id) {
+            None => "disconnected",
+            Some(_) if running.get(&id).is_some_and(|r| r.task.is_finished()) => "ended",
+            Some(_) => "changed",
+        };
+        tracing::info!(mailbox = id, why, "stopping IMAP watcher");
+        if let Some(r) = running.remove(&id) {
+            r.stop().await;
+        }
+    }
+    wanted.retain(|id, _| !running.contains_key(id));
+    for (id, mailbox) in wanted {
+        tracing::info!(mailbox = id, "starting IMAP watcher");
+        let task = {
+            let (app, mb) = (app.clone(), mailbox.clone());
+            tokio::spawn(async move { app.watch_mailbox(mb, every).await })
+        };
+        running.insert(id, Running { mailbox, task });
+    }
+    Ok(())
 }

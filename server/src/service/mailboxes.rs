@@ -1,13 +1,69 @@
-//! Connected mailboxes: creating one (admin), listing them, and authenticating webhook
-//! deliveries (HMAC-SHA256 over `timestamp + "." + body` with the mailbox's secret, timestamps
-//! at most five minutes from the app clock).
+//! Connected mailboxes: connecting, changing and disconnecting one (admin), listing them, and
+//! authenticating webhook deliveries (HMAC-SHA256 over `timestamp + "." + body` with the
+//! mailbox's secret, timestamps at most five minutes from the app clock).
+//!
+//! IMAP passwords and OAuth2 tokens are sealed (`crate::crypto`) before they reach the store and
+//! opened only to log in; no answer ever carries them. Every change is announced on
+//! [`MailboxChanges`], which this process's IMAP watchers (`mail::imap::spawn_watchers`) follow.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use shared::{ErrorCode, ImapSettingsView, MailboxListResponse, MailboxRequest, MailboxView};
+use shared::{
+    ErrorCode, ImapSettingsRequest, ImapSettingsView, MailboxListResponse, MailboxRequest,
+    MailboxView,
+};
+use tokio::sync::watch;
 
 use super::*;
+use crate::crypto::{is_sealed, SealError};
 use crate::store::{ImapSettings, Mailbox};
+
+/// Announces that the mailboxes table changed (a mailbox connected, changed or disconnected
+/// through this process), so the IMAP watchers reconcile at once instead of at their next
+/// periodic pass. Clones share one channel.
+#[derive(Clone)]
+pub struct MailboxChanges {
+    tx: Arc<watch::Sender<u64>>,
+    supervised: Arc<AtomicBool>,
+}
+
+impl Default for MailboxChanges {
+    fn default() -> Self {
+        MailboxChanges {
+            tx: Arc::new(watch::Sender::new(0)),
+            supervised: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl MailboxChanges {
+    /// Tells every subscriber that the table changed (works with no subscriber).
+    pub fn notify(&self) {
+        self.tx
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.tx.subscribe()
+    }
+
+    /// Claims the one watcher supervisor of this app; `false` when one is already running.
+    pub fn claim_supervisor(&self) -> bool {
+        !self.supervised.swap(true, Ordering::SeqCst)
+    }
+
+    /// Releases the claim (the supervisor stopped).
+    pub fn release_supervisor(&self) {
+        self.supervised.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The associated data a mailbox credential is sealed with: its column and owning account.
+fn credential_context(column: &str, account: AccountId) -> String {
+    format!("{column}:account:{}", account.0)
+}
 
 /// Webhook timestamps further than this from the app clock are refused.
 pub const WEBHOOK_TOLERANCE_MS: Millis = 5 * 60 * 1000;
@@ -105,42 +161,17 @@ impl App {
     ) -> Result<MailboxView> {
         caller.require_admin()?;
         let address = EmailAddress::parse(&req.address)?;
-        let user = match req.user_id {
-            Some(id) => Some(
-                self.store
-                    .user(caller.account.id, UserId(id))
-                    .await?
-                    .ok_or(ServiceError::NotFound("user"))?
-                    .id,
-            ),
-            None => None,
-        };
+        let user = self.mailbox_user(caller, req.user_id).await?;
         let imap = match &req.imap {
             Some(i) => {
-                if i.host.trim().is_empty() || i.username.trim().is_empty() {
-                    return Err(ServiceError::Validation(
-                        "IMAP needs a host and a username".into(),
-                    ));
-                }
-                if i.password.is_none() && i.oauth_token.is_none() {
+                let mut settings = imap_settings(i)?;
+                if settings.password.is_none() && settings.oauth_token.is_none() {
                     return Err(ServiceError::Validation(
                         "IMAP needs a password or an OAuth2 token".into(),
                     ));
                 }
-                Some(ImapSettings {
-                    host: i.host.trim().to_string(),
-                    port: i.port.unwrap_or(if i.tls { 993 } else { 143 }),
-                    tls: i.tls,
-                    username: i.username.clone(),
-                    password: i.password.clone(),
-                    oauth_token: i.oauth_token.clone(),
-                    folders: i
-                        .folders
-                        .iter()
-                        .map(|f| f.trim().to_string())
-                        .filter(|f| !f.is_empty())
-                        .collect(),
-                })
+                self.seal_credentials(caller.account.id, &mut settings);
+                Some(settings)
             }
             None => None,
         };
@@ -156,9 +187,154 @@ impl App {
                 self.now(),
             )
             .await?;
+        self.mailbox_changes.notify();
         let mut view = mailbox_view(&mb);
         view.webhook_secret = Some(secret);
         Ok(view)
+    }
+
+    /// Changes a mailbox (admin only): address, user and IMAP settings; the webhook secret stays.
+    /// Without a new password or token the stored credentials are kept, but only while host,
+    /// port, TLS and username are unchanged (stored credentials are never sent to a new server).
+    /// A new server or username starts the folders' sync state afresh; `imap: null` stops IMAP.
+    pub async fn update_mailbox(
+        &self,
+        caller: &Caller,
+        id: i64,
+        req: &MailboxRequest,
+    ) -> Result<MailboxView> {
+        caller.require_admin()?;
+        let current = self
+            .store
+            .mailbox(id)
+            .await?
+            .filter(|m| m.account_id == caller.account.id)
+            .ok_or(ServiceError::NotFound("mailbox"))?;
+        let address = EmailAddress::parse(&req.address)?;
+        let user = self.mailbox_user(caller, req.user_id).await?;
+        let imap = match &req.imap {
+            Some(i) => {
+                let mut settings = imap_settings(i)?;
+                let same_server = current.imap.as_ref().is_some_and(|c| {
+                    (&c.host, c.port, c.tls, &c.username)
+                        == (
+                            &settings.host,
+                            settings.port,
+                            settings.tls,
+                            &settings.username,
+                        )
+                });
+                if settings.password.is_some() || settings.oauth_token.is_some() {
+                    self.seal_credentials(caller.account.id, &mut settings);
+                } else if let (true, Some(c)) = (same_server, &current.imap) {
+                    settings.password.clone_from(&c.password);
+                    settings.oauth_token.clone_from(&c.oauth_token);
+                } else {
+                    return Err(ServiceError::Validation(
+                        "a new IMAP server or username needs its password or OAuth2 token".into(),
+                    ));
+                }
+                Some(settings)
+            }
+            None => None,
+        };
+        let reset_folders = match (&current.imap, &imap) {
+            (Some(c), Some(n)) => (&c.host, c.port, &c.username) != (&n.host, n.port, &n.username),
+            _ => true,
+        };
+        let mb = self
+            .store
+            .update_mailbox(
+                caller.account.id,
+                id,
+                user,
+                &address,
+                imap.as_ref(),
+                reset_folders,
+            )
+            .await?
+            .ok_or(ServiceError::NotFound("mailbox"))?;
+        self.mailbox_changes.notify();
+        Ok(mailbox_view(&mb))
+    }
+
+    /// Disconnects a mailbox (admin only): its watcher stops, its webhook secret no longer
+    /// verifies; inbound messages already processed stay as evidence.
+    pub async fn delete_mailbox(&self, caller: &Caller, id: i64) -> Result<()> {
+        caller.require_admin()?;
+        if !self.store.delete_mailbox(caller.account.id, id).await? {
+            return Err(ServiceError::NotFound("mailbox"));
+        }
+        self.mailbox_changes.notify();
+        Ok(())
+    }
+
+    async fn mailbox_user(&self, caller: &Caller, id: Option<i64>) -> Result<Option<UserId>> {
+        match id {
+            Some(id) => Ok(Some(
+                self.store
+                    .user(caller.account.id, UserId(id))
+                    .await?
+                    .ok_or(ServiceError::NotFound("user"))?
+                    .id,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn seal_credentials(&self, account: AccountId, s: &mut ImapSettings) {
+        let key = &self.settings.credentials;
+        if let Some(p) = &s.password {
+            s.password = Some(key.seal(p, &credential_context("imap_password", account)));
+        }
+        if let Some(t) = &s.oauth_token {
+            s.oauth_token = Some(key.seal(t, &credential_context("imap_oauth_token", account)));
+        }
+    }
+
+    /// A mailbox's IMAP settings with the credentials opened, to log in with. Legacy plaintext
+    /// values are used as they are.
+    pub fn imap_login_settings(
+        &self,
+        mailbox: &Mailbox,
+    ) -> std::result::Result<Option<ImapSettings>, SealError> {
+        let Some(s) = &mailbox.imap else {
+            return Ok(None);
+        };
+        let key = &self.settings.credentials;
+        let open = |v: &Option<String>, column: &str| {
+            v.as_deref()
+                .map(|v| key.open(v, &credential_context(column, mailbox.account_id)))
+                .transpose()
+        };
+        Ok(Some(ImapSettings {
+            password: open(&s.password, "imap_password")?,
+            oauth_token: open(&s.oauth_token, "imap_oauth_token")?,
+            ..s.clone()
+        }))
+    }
+
+    /// Seals every credential still stored in plaintext (rows from before sealing); returns how
+    /// many it sealed. Idempotent and safe with several instances: a value is replaced only if it
+    /// is still the plaintext that was read.
+    pub async fn seal_stored_credentials(&self) -> Result<usize> {
+        let key = &self.settings.credentials;
+        let mut sealed = 0;
+        for mb in self.store.imap_mailboxes().await? {
+            let Some(s) = &mb.imap else { continue };
+            if let Some(p) = s.password.as_deref().filter(|p| !is_sealed(p)) {
+                let new = key.seal(p, &credential_context("imap_password", mb.account_id));
+                sealed += usize::from(self.store.replace_imap_password(mb.id, p, &new).await?);
+            }
+            if let Some(t) = s.oauth_token.as_deref().filter(|t| !is_sealed(t)) {
+                let new = key.seal(t, &credential_context("imap_oauth_token", mb.account_id));
+                sealed += usize::from(self.store.replace_imap_oauth_token(mb.id, t, &new).await?);
+            }
+        }
+        if sealed > 0 {
+            self.mailbox_changes.notify();
+        }
+        Ok(sealed)
     }
 
     pub async fn mailboxes(&self, caller: &Caller) -> Result<MailboxListResponse> {
@@ -195,4 +371,27 @@ pub fn mailbox_view(m: &Mailbox) -> MailboxView {
             .into(),
         }),
     }
+}
+
+/// Validated IMAP settings from a request, credentials still in plaintext.
+fn imap_settings(i: &ImapSettingsRequest) -> Result<ImapSettings> {
+    if i.host.trim().is_empty() || i.username.trim().is_empty() {
+        return Err(ServiceError::Validation(
+            "IMAP needs a host and a username".into(),
+        ));
+    }
+    Ok(ImapSettings {
+        host: i.host.trim().to_string(),
+        port: i.port.unwrap_or(if i.tls { 993 } else { 143 }),
+        tls: i.tls,
+        username: i.username.clone(),
+        password: i.password.clone(),
+        oauth_token: i.oauth_token.clone(),
+        folders: i
+            .folders
+            .iter()
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty())
+            .collect(),
+    })
 }

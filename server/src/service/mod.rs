@@ -46,12 +46,15 @@ pub struct Settings {
     pub secret: Vec<u8>,
     /// External identity providers (Microsoft, Google) and their key caches.
     pub identity: Arc<crate::identity::Verifier>,
+    /// Seals stored mailbox credentials; derived from `secret` with its own label.
+    pub credentials: crate::crypto::CredentialKey,
 }
 
 impl Settings {
     pub fn new(public_url: &str, secret: Vec<u8>) -> Settings {
         Settings {
             public_url: public_url.trim_end_matches('/').to_string(),
+            credentials: crate::crypto::CredentialKey::derive(&secret),
             secret,
             identity: crate::identity::Verifier::new(crate::identity::IdentityConfig::default()),
         }
@@ -65,6 +68,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<Mailer>,
     pub settings: Arc<Settings>,
+    /// Tells this process's IMAP watchers that the mailboxes table changed.
+    pub mailbox_changes: mailboxes::MailboxChanges,
 }
 
 /// The authenticated user and their account.

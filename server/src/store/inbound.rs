@@ -10,8 +10,10 @@ use crate::domain::*;
 
 const MAILBOX_COLS: &str = "id, account_id, user_id, address, webhook_secret, imap_host, imap_port, imap_tls, imap_username, imap_password, imap_oauth_token, imap_folders, created_at";
 
-/// IMAP connection settings of a mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// IMAP connection settings of a mailbox. The store keeps `password` and `oauth_token` as the
+/// service hands them over: sealed (`v1:...`, see `crate::crypto`), or a legacy plaintext from
+/// before sealing. `Debug` never shows either.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ImapSettings {
     pub host: String,
     pub port: u16,
@@ -22,6 +24,21 @@ pub struct ImapSettings {
     pub oauth_token: Option<String>,
     /// Folders to watch; `INBOX` when empty.
     pub folders: Vec<String>,
+}
+
+impl std::fmt::Debug for ImapSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ImapSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("oauth_token", &redacted(&self.oauth_token))
+            .field("folders", &self.folders)
+            .finish()
+    }
 }
 
 /// A connected mailbox: where inbound mail for an account comes from.
@@ -169,6 +186,115 @@ impl Store {
             .iter()
             .map(mailbox_from_row)
             .collect()
+    }
+
+    /// Replaces a mailbox's address, user and IMAP settings (the webhook secret stays); with
+    /// `reset_folders` the per-folder sync state is dropped too, so the next sync starts from what
+    /// is in the folders then. `None` when the account has no such mailbox.
+    pub async fn update_mailbox(
+        &self,
+        account: AccountId,
+        id: i64,
+        user: Option<UserId>,
+        address: &EmailAddress,
+        imap: Option<&ImapSettings>,
+        reset_folders: bool,
+    ) -> Result<Option<Mailbox>> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE mailboxes SET user_id = $1, address = $2, imap_host = $3, imap_port = $4, imap_tls = $5, imap_username = $6, imap_password = $7, imap_oauth_token = $8, imap_folders = $9
+             WHERE id = $10 AND account_id = $11",
+        )
+        .bind(user.map(|u| u.0))
+        .bind(address.as_str())
+        .bind(imap.map(|i| i.host.clone()))
+        .bind(imap.map(|i| i64::from(i.port)))
+        .bind(i64::from(imap.is_some_and(|i| i.tls)))
+        .bind(imap.map(|i| i.username.clone()))
+        .bind(imap.and_then(|i| i.password.clone()))
+        .bind(imap.and_then(|i| i.oauth_token.clone()))
+        .bind(to_json(&imap.map(|i| i.folders.clone()).unwrap_or_default()))
+        .bind(id)
+        .bind(account.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_unique("mailbox address"))?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(None);
+        }
+        if reset_folders {
+            sqlx::query("DELETE FROM imap_folders WHERE mailbox_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.mailbox(id).await
+    }
+
+    /// Deletes a mailbox and its folder sync state; `false` when the account has no such mailbox.
+    /// Processed inbound messages keep its id as evidence.
+    pub async fn delete_mailbox(&self, account: AccountId, id: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let lock = if self.backend == Backend::Postgres {
+            // A watcher recording folder state concurrently waits on this lock, then fails its
+            // foreign key instead of leaving a row that would block the delete.
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let sql = format!("SELECT id FROM mailboxes WHERE id = $1 AND account_id = $2{lock}");
+        let found = sqlx::query(&sql)
+            .bind(id)
+            .bind(account.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM imap_folders WHERE mailbox_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM mailboxes WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Replaces a stored IMAP password if it still is `old` (re-sealing a legacy plaintext
+    /// without overwriting a concurrent change); whether it was replaced.
+    pub async fn replace_imap_password(&self, id: i64, old: &str, new: &str) -> Result<bool> {
+        self.replace_credential("imap_password", id, old, new).await
+    }
+
+    /// Like [`Store::replace_imap_password`], for the OAuth2 token.
+    pub async fn replace_imap_oauth_token(&self, id: i64, old: &str, new: &str) -> Result<bool> {
+        self.replace_credential("imap_oauth_token", id, old, new)
+            .await
+    }
+
+    async fn replace_credential(
+        &self,
+        col: &'static str,
+        id: i64,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        let mut c = self.conn().await?;
+        let sql = format!("UPDATE mailboxes SET {col} = $1 WHERE id = $2 AND {col} = $3");
+        let done = sqlx::query(&sql)
+            .bind(new)
+            .bind(id)
+            .bind(old)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+        Ok(done > 0)
     }
 
     /// (UIDVALIDITY, last UID seen) of a mailbox folder.
