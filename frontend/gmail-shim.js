@@ -63,3 +63,10 @@ export async function loadToken() {
 export async function saveToken(token) {
   if (globalThis.chrome?.storage?.local) await chrome.storage.local.set({ [TOKEN_KEY]: token });
 }
+
+/** Removes the stored token if it still is `refused` (another panel may have stored a new one). */
+export async function forgetToken(refused) {
+  if (!globalThis.chrome?.storage?.local) return;
+  const found = await chrome.storage.local.get(TOKEN_KEY);
+  if (found[TOKEN_KEY] === refused) await chrome.storage.local.remove(TOKEN_KEY);
+}

@@ -89,6 +89,13 @@ pub fn store_token(token: &str) {
     }
 }
 
+/// Removes the stored token if it is `refused` (a newer one stays).
+pub fn forget_token(refused: &str) {
+    if stored_token().as_deref() == Some(refused) {
+        clear_token();
+    }
+}
+
 pub fn clear_token() {
     if let Some(s) = storage() {
         let _ = s.remove_item(TOKEN_KEY);

@@ -38,8 +38,13 @@ fn serve_gmail_like() -> Result<String> {
 struct Gmail {
     b: Browser,
     page: String,
+    /// `chrome-extension://<id>/addin/panel.html`.
+    panel_page: String,
     _ext: tempfile::TempDir,
 }
+
+/// Reads `sequencerToken` from chrome.storage.local (run on an extension page).
+const READ_TOKEN: &str = "const done = arguments[arguments.length - 1]; chrome.storage.local.get('sequencerToken').then((r) => done(r.sequencerToken ?? null));";
 
 /// Renders the extension for the test server (plus the Gmail-like origin), loads it, and signs
 /// the panel in by opening the extension page once with a session token (kept in its storage).
@@ -78,13 +83,17 @@ async fn gmail(t: &TestApp, label: &str) -> Result<Gmail> {
         .await
         .context("the extension's panel page did not start")?;
     // The panel keeps the token in chrome.storage.local, for every panel Gmail's pages frame.
-    let script = "const done = arguments[arguments.length - 1]; chrome.storage.local.get('sequencerToken').then((r) => done(r.sequencerToken ?? null));";
     let token = t.token();
     b.wait_until("the token in chrome.storage.local", || async {
-        Ok((b.execute_async(script, vec![]).await? == serde_json::json!(token)).then_some(()))
+        Ok((b.execute_async(READ_TOKEN, vec![]).await? == serde_json::json!(token)).then_some(()))
     })
     .await?;
-    Ok(Gmail { b, page, _ext: ext })
+    Ok(Gmail {
+        b,
+        page,
+        panel_page,
+        _ext: ext,
+    })
 }
 
 fn card(email: &str, part: &str) -> String {
@@ -245,5 +254,49 @@ async fn two_compose_windows_keep_separate_panels() -> Result<()> {
             == 1,
         "panel 2 stays"
     );
+    g.b.close().await
+}
+
+/// A stored session token the server no longer accepts (expired, revoked) is forgotten by the
+/// panel that meets it, in memory and in chrome.storage.local, and the panel asks to sign in
+/// instead of failing with the same token on every compose window forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_stored_token_is_forgotten_and_the_panel_asks_to_sign_in() -> Result<()> {
+    let t = spawn_app_with_frontend(Db::Sqlite).await?;
+    t.contact("ana@globex.example", "Ana", None).await?;
+    let g = gmail(&t, "gmail-refused-token").await?;
+    let b = &g.b;
+    // Replace the stored token by one the server refuses.
+    b.goto(&g.panel_page).await?;
+    let set = "const done = arguments[arguments.length - 1]; localStorage.setItem('sequencer.token', 'v1.refused-by-the-server'); chrome.storage.local.set({ sequencerToken: 'v1.refused-by-the-server' }).then(() => done(true));";
+    b.execute_async(set, vec![]).await?;
+    assert_eq!(
+        b.execute_async(READ_TOKEN, vec![]).await?,
+        serde_json::json!("v1.refused-by-the-server")
+    );
+
+    b.goto(&format!("{}/mail/u/0/#inbox", g.page)).await?;
+    b.click(&testid("compose-button")).await?;
+    add_recipient(b, 1, "to", "ana@globex.example").await?;
+    in_panel(b, 1, async |b| {
+        b.wait_for(&testid("panel-signin-link")).await?;
+        b.wait_until(
+            "the refused token removed from chrome.storage.local",
+            || async {
+                Ok(
+                    (b.execute_async(READ_TOKEN, vec![]).await? == serde_json::Value::Null)
+                        .then_some(()),
+                )
+            },
+        )
+        .await?;
+        let local = b
+            .execute("return localStorage.getItem('sequencer.token');", vec![])
+            .await?;
+        anyhow::ensure!(local.is_null(), "localStorage still holds {local}");
+        Ok(())
+    })
+    .await?;
+    b.screenshot("gmail-3-refused-token-sign-in").await?;
     g.b.close().await
 }

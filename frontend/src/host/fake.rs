@@ -58,6 +58,13 @@ impl Host for FakeHost {
         self.listeners.add(on_change)
     }
 
+    fn forget_token(&self, refused: &str) {
+        let mut token = self.token.borrow_mut();
+        if token.as_deref() == Some(refused) {
+            *token = None;
+        }
+    }
+
     fn access_token(&self) -> LocalBoxFuture<Result<String, HostError>> {
         let token = self.token.borrow().clone();
         Box::pin(async move { token.ok_or(HostError::NotSignedIn) })

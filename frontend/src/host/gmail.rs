@@ -34,6 +34,8 @@ extern "C" {
     async fn load_token() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = saveToken, catch)]
     async fn save_token(token: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = forgetToken, catch)]
+    async fn forget_stored_token(refused: &str) -> Result<JsValue, JsValue>;
 }
 
 /// What `sequencer manifests` wrote into the extension's `config.js`.
@@ -193,6 +195,19 @@ impl Host for GmailHost {
             *inner.token.borrow_mut() = Some(token.clone());
             Ok(token)
         })
+    }
+
+    fn forget_token(&self, refused: &str) {
+        let mut cached = self.inner.token.borrow_mut();
+        if cached.as_deref() == Some(refused) {
+            *cached = None;
+        }
+        crate::session::forget_token(refused);
+        // The copy in chrome.storage.local too, or every panel would keep reusing it.
+        let refused = refused.to_string();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = forget_stored_token(&refused).await;
+        });
     }
 
     fn api_base(&self) -> String {

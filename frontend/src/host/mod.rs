@@ -99,6 +99,12 @@ pub trait Host {
     /// A bearer token for Sequencer's API (may refresh, hence async).
     fn access_token(&self) -> LocalBoxFuture<Result<String, HostError>>;
 
+    /// The API refused `refused` (expired or revoked): drop every cached copy of it, so the
+    /// next [`Host::access_token`] signs in afresh instead of returning it again.
+    fn forget_token(&self, refused: &str) {
+        let _ = refused;
+    }
+
     /// Origin of the API; empty for the page's own origin. An extension page sets the server's.
     fn api_base(&self) -> String {
         String::new()

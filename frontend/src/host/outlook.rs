@@ -359,6 +359,14 @@ impl Host for OutlookHost {
             Ok(token)
         })
     }
+
+    fn forget_token(&self, refused: &str) {
+        let mut cached = self.inner.token.borrow_mut();
+        if cached.as_deref() == Some(refused) {
+            *cached = None;
+        }
+        crate::session::forget_token(refused);
+    }
 }
 
 #[cfg(test)]

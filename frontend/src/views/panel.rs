@@ -62,10 +62,22 @@ fn lookup(host: HostHandle, dispatch: UseReducerDispatcher<PanelModel>, generati
             }
         };
         let requested: Vec<_> = recipients.into_iter().map(|r| r.email).collect();
-        match Api::new(host.api_base(), token)
+        let mut answer = Api::new(host.api_base(), token.clone())
             .recipients(&requested)
-            .await
-        {
+            .await;
+        if answer.as_ref().is_err_and(|e| e.is_unauthorized()) {
+            // The session expired or was revoked: forget it and sign in afresh, once.
+            host.forget_token(&token);
+            answer = match host.access_token().await {
+                Ok(fresh) if fresh != token => {
+                    Api::new(host.api_base(), fresh)
+                        .recipients(&requested)
+                        .await
+                }
+                _ => return dispatch.dispatch(PanelAction::SignedOut { generation: gen }),
+            };
+        }
+        match answer {
             Ok(resp) => dispatch.dispatch(PanelAction::LookupDone {
                 generation: gen,
                 requested,
@@ -144,10 +156,16 @@ pub fn Panel(props: &PanelProps) -> Html {
             let (host, dispatch) = (host.clone(), dispatch.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = match host.access_token().await {
-                    Ok(token) => Api::new(host.api_base(), token)
+                    Ok(token) => Api::new(host.api_base(), token.clone())
                         .unenroll(id, host.unenroll_surface())
                         .await
-                        .map_err(|e| e.message()),
+                        .map_err(|e| {
+                            if e.is_unauthorized() {
+                                // The next attempt signs in afresh.
+                                host.forget_token(&token);
+                            }
+                            e.message()
+                        }),
                     Err(e) => Err(e.to_string()),
                 };
                 dispatch.dispatch(match result {
