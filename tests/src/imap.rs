@@ -23,11 +23,12 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn config(dir: &Path, port: u16) -> String {
+fn config(dir: &Path, port: u16, greeting: &str) -> String {
     let d = dir.display();
     format!(
         "protocols = imap
 listen = 127.0.0.1
+login_greeting = {greeting}
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
@@ -84,37 +85,48 @@ impl Dovecot {
             dir.join("users"),
             format!("{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}::::::\n"),
         )?;
-        let port = free_port()?;
-        let conf = dir.join("dovecot.conf");
-        std::fs::write(&conf, config(&dir, port))?;
-        let child = Command::new("/usr/sbin/dovecot")
-            .arg("-F")
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("starting /usr/sbin/dovecot (apt install dovecot-imapd)")?;
-        let mut server = Dovecot { port, dir, child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Ok(server);
+        // The port is chosen here and handed to Dovecot, so another process may take it in
+        // between: the greeting names this server, and a lost race is retried on a new port.
+        for _attempt in 0..5 {
+            let port = free_port()?;
+            let greeting = format!("sequencer-test-dovecot-{}-{port}", std::process::id());
+            let conf = dir.join("dovecot.conf");
+            std::fs::write(&conf, config(&dir, port, &greeting))?;
+            let _ = std::fs::remove_file(dir.join("dovecot.log"));
+            let child = Command::new("/usr/sbin/dovecot")
+                .arg("-F")
+                .arg("-c")
+                .arg(&conf)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .context("starting /usr/sbin/dovecot (apt install dovecot-imapd)")?;
+            let mut server = Dovecot {
+                port,
+                dir: dir.clone(),
+                child,
+            };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if greets_with(port, &greeting).await {
+                    return Ok(server);
+                }
+                if let Some(status) = server.child.try_wait()? {
+                    let log = std::fs::read_to_string(server.dir.join("dovecot.log"))
+                        .unwrap_or_default();
+                    if log.contains("in use") {
+                        break; // lost the port race: try another port
+                    }
+                    anyhow::bail!("dovecot exited with {status}: {log}");
+                }
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "dovecot did not start on port {port}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            if let Some(status) = server.child.try_wait()? {
-                let log =
-                    std::fs::read_to_string(server.dir.join("dovecot.log")).unwrap_or_default();
-                anyhow::bail!("dovecot exited with {status}: {log}");
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "dovecot did not start on port {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        anyhow::bail!("dovecot lost the race for a free port five times")
     }
 
     /// Delivers a message straight into the user's Maildir folder (`INBOX` or a subfolder).
@@ -133,6 +145,19 @@ impl Dovecot {
         chown_dovecot(&base)?;
         std::fs::rename(&tmp, dir.join("new").join(name))?;
         Ok(())
+    }
+}
+
+/// Something on `port` answers with an IMAP greeting that contains `greeting`.
+async fn greets_with(port: u16, greeting: &str) -> bool {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+        return false;
+    };
+    let mut buf = vec![0u8; 512];
+    match tokio::time::timeout(Duration::from_secs(2), conn.read(&mut buf)).await {
+        Ok(Ok(n)) => String::from_utf8_lossy(&buf[..n]).contains(greeting),
+        _ => false,
     }
 }
 

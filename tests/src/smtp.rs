@@ -7,6 +7,23 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+/// aiosmtpd's SMTP server with its Maildir handler on a socket bound to port 0 (the port is
+/// printed first, then the server runs until killed).
+const SINK_SCRIPT: &str = r#"
+import asyncio, socket, sys
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.bind(("127.0.0.1", 0))
+sock.listen(128)
+handler = Mailbox(sys.argv[1])
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+loop.run_until_complete(loop.create_server(lambda: SMTP(handler), sock=sock))
+print(sock.getsockname()[1], flush=True)
+loop.run_forever()
+"#;
+
 pub struct SmtpSink {
     port: u16,
     maildir: PathBuf,
@@ -48,26 +65,30 @@ impl Received {
 
 impl SmtpSink {
     pub async fn start(maildir: PathBuf) -> Result<SmtpSink> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        use tokio::io::AsyncBufReadExt;
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let child = tokio::process::Command::new(python)
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
+        // The server binds port 0 itself and prints the port: choosing a free port here and
+        // handing it over would race with every other test doing the same.
+        let mut child = tokio::process::Command::new(python)
+            .args(["-c", SINK_SCRIPT])
             .arg(&maildir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .context("starting aiosmtpd (pip install aiosmtpd; `cargo xtask test` installs it)")?;
+        let stdout = child.stdout.take().context("aiosmtpd stdout")?;
+        let mut line = String::new();
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::io::BufReader::new(stdout).read_line(&mut line),
+        )
+        .await
+        .context("aiosmtpd did not report its port within 30 s")??;
+        let port: u16 = line
+            .trim()
+            .parse()
+            .with_context(|| format!("aiosmtpd printed {line:?}, not a port"))?;
         let sink = SmtpSink {
             port,
             maildir,
