@@ -112,8 +112,8 @@ impl Dovecot {
                     return Ok(server);
                 }
                 if let Some(status) = server.child.try_wait()? {
-                    let log = std::fs::read_to_string(server.dir.join("dovecot.log"))
-                        .unwrap_or_default();
+                    let log =
+                        std::fs::read_to_string(server.dir.join("dovecot.log")).unwrap_or_default();
                     if log.contains("in use") {
                         break; // lost the port race: try another port
                     }
