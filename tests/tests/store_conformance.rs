@@ -11,6 +11,7 @@ both_backends! {
     concurrent_claims_never_claim_the_same_step_twice => claims_are_exclusive;
     ending_touches_only_live_enrollments_of_the_account => ending_is_scoped;
     addresses_resolve_to_contacts_by_primary_or_secondary => address_lookup;
+    inbound_lookups_find_exactly_the_live_peers_and_filters => inbound_lookups;
 }
 
 struct Fixture {
@@ -20,6 +21,17 @@ struct Fixture {
 
 async fn fixture(db: Db) -> Result<Fixture> {
     let t = spawn_app(db).await?;
+    let seq = new_sequence(&t.app.store, t.account.id, t.user.id, "S", false).await?;
+    Ok(Fixture { t, seq })
+}
+
+async fn new_sequence(
+    store: &Store,
+    account: AccountId,
+    creator: UserId,
+    name: &str,
+    unenroll_same_company: bool,
+) -> Result<Sequence> {
     let step = Step {
         number: 1,
         kind: StepKind::AutomatedEmail,
@@ -29,7 +41,7 @@ async fn fixture(db: Db) -> Result<Fixture> {
         body: "b".into(),
     };
     let f = SequenceFields {
-        name: "S".into(),
+        name: name.into(),
         steps: vec![step],
         window: SendWindow {
             time_zone: chrono_tz_utc(),
@@ -37,15 +49,10 @@ async fn fixture(db: Db) -> Result<Fixture> {
             end_hour: 24,
             weekdays_only: false,
         },
-        unenroll_same_company: false,
+        unenroll_same_company,
         ooo_policy: OooPolicy::PauseUntilReturn,
     };
-    let seq = t
-        .app
-        .store
-        .create_sequence(t.account.id, t.user.id, &f, T0)
-        .await?;
-    Ok(Fixture { t, seq })
+    Ok(store.create_sequence(account, creator, &f, T0).await?)
 }
 
 fn chrono_tz_utc() -> chrono_tz::Tz {
@@ -58,6 +65,16 @@ async fn new_contact(
     email: &str,
     secondary: &[&str],
 ) -> Result<Contact> {
+    contact_at(store, account, email, secondary, None).await
+}
+
+async fn contact_at(
+    store: &Store,
+    account: AccountId,
+    email: &str,
+    secondary: &[&str],
+    company_id: Option<CompanyId>,
+) -> Result<Contact> {
     let f = ContactFields {
         email: EmailAddress::parse(email)?,
         secondary_emails: secondary
@@ -67,25 +84,25 @@ async fn new_contact(
         first_name: "F".into(),
         last_name: "L".into(),
         title: String::new(),
-        company_id: None,
+        company_id,
         owner_id: None,
     };
     Ok(store.create_contact(account, &f, T0).await?)
 }
 
 async fn enroll(fx: &Fixture, contact: ContactId) -> Result<EnrollmentId, StoreError> {
-    let store = &fx.t.app.store;
+    enroll_in(&fx.t.app.store, &fx.t.user, contact, fx.seq.id).await
+}
+
+async fn enroll_in(
+    store: &Store,
+    by: &User,
+    contact: ContactId,
+    seq: SequenceId,
+) -> Result<EnrollmentId, StoreError> {
     let mut tx = store.begin_write().await?;
     let id = store
-        .insert_enrollment(
-            &mut tx,
-            fx.t.account.id,
-            contact,
-            fx.seq.id,
-            &fx.t.user,
-            1,
-            T0,
-        )
+        .insert_enrollment(&mut tx, by.account_id, contact, seq, by, 1, T0)
         .await?;
     tx.commit().await?;
     Ok(id)
@@ -243,5 +260,158 @@ async fn address_lookup(db: Db) -> Result<()> {
         .contact_by_email(other.id, &EmailAddress::parse("main@x.example")?)
         .await?
         .is_none());
+    Ok(())
+}
+
+/// The per-message reads of inbound mail (`company_peers`, `live_enrollment_ids`,
+/// `is_own_address`) answer exactly the live enrollments their filters name, on both backends.
+async fn inbound_lookups(db: Db) -> Result<()> {
+    let fx = fixture(db).await?;
+    let store = &fx.t.app.store;
+    let account = fx.t.account.id;
+    let rep = &fx.t.user;
+    let off = fx.seq.id;
+    let on = new_sequence(store, account, rep.id, "Team", true).await?.id;
+    let colleague = store
+        .create_user(
+            account,
+            &EmailAddress::parse("colleague@seller.example")?,
+            "Colleague",
+            Role::User,
+            Some(Seat::SalesPro),
+            None,
+            T0,
+        )
+        .await?;
+    let on2 = new_sequence(store, account, colleague.id, "Team 2", true)
+        .await?
+        .id;
+    let co = store
+        .create_company(account, "Initech", &["initech.example".into()], T0)
+        .await?
+        .id;
+    let at = |email: &'static str, company: Option<CompanyId>| async move {
+        contact_at(store, account, email, &[], company).await
+    };
+    let bob = at("bob@initech.example", Some(co)).await?;
+    let e_bob = enroll_in(store, rep, bob.id, on).await?;
+    let carol = at("carol@initech.example", None).await?;
+    let e_carol = enroll_in(store, rep, carol.id, on).await?;
+    let gina = at("gina@initech-labs.example", Some(co)).await?;
+    let e_gina = enroll_in(store, &colleague, gina.id, on2).await?;
+    // Not peers: the setting is off, another domain, ended, deleted.
+    let dave = at("dave@initech.example", Some(co)).await?;
+    let e_dave = enroll_in(store, rep, dave.id, off).await?;
+    let sub = at("sub@mail.initech.example", None).await?;
+    enroll_in(store, rep, sub.id, on).await?;
+    let ended = at("ended@initech.example", Some(co)).await?;
+    let e_ended = enroll_in(store, rep, ended.id, on).await?;
+    let gone = at("gone@initech.example", Some(co)).await?;
+    enroll_in(store, rep, gone.id, on).await?;
+    let mut tx = store.begin_write().await?;
+    store
+        .end_enrollments(
+            &mut tx,
+            account,
+            &[e_ended],
+            &end_req(EnrollmentState::Unenrolled, Some(UnenrollReason::Manual)),
+        )
+        .await?;
+    store
+        .mark_contact_deleted(&mut tx, account, gone.id, T0)
+        .await?;
+    tx.commit().await?;
+    // Another account, same domain, its own same-company sequence.
+    let other = store.create_account("Other", Tier::Enterprise, T0).await?;
+    let other_rep = store
+        .create_user(
+            other.id,
+            &EmailAddress::parse("rep@other.example")?,
+            "Rep",
+            Role::Admin,
+            Some(Seat::SalesPro),
+            None,
+            T0,
+        )
+        .await?;
+    let other_on = new_sequence(store, other.id, other_rep.id, "Theirs", true)
+        .await?
+        .id;
+    let stranger = contact_at(store, other.id, "zoe@initech.example", &[], None).await?;
+    let e_stranger = enroll_in(store, &other_rep, stranger.id, other_on).await?;
+
+    let peers = |company: Option<CompanyId>, domain: Option<&'static str>| async move {
+        Ok::<_, anyhow::Error>(
+            store
+                .company_peers(account, company, domain)
+                .await?
+                .into_iter()
+                .map(|p| (p.enrollment_id, p.contact_id, p.email, p.company_id))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let row = |e: EnrollmentId, c: &Contact| (e, c.id, c.email.to_string(), c.company_id);
+    assert_eq!(
+        peers(Some(co), Some("initech.example")).await?,
+        vec![row(e_bob, &bob), row(e_carol, &carol), row(e_gina, &gina)],
+        "by company or domain, each once, in enrollment order"
+    );
+    assert_eq!(
+        peers(Some(co), None).await?,
+        vec![row(e_bob, &bob), row(e_gina, &gina)],
+        "free-mail sender: the company record only"
+    );
+    assert_eq!(
+        peers(None, Some("initech.example")).await?,
+        vec![row(e_bob, &bob), row(e_carol, &carol)],
+        "no company: the domain only"
+    );
+    assert!(peers(None, None).await?.is_empty());
+    assert_eq!(
+        store
+            .company_peers(other.id, None, Some("initech.example"))
+            .await?
+            .into_iter()
+            .map(|p| p.enrollment_id)
+            .collect::<Vec<_>>(),
+        vec![e_stranger],
+        "each account sees its own contacts only"
+    );
+
+    let live = |seq: Option<SequenceId>, contact: Option<ContactId>, creator: Option<UserId>| async move {
+        Ok::<_, anyhow::Error>(
+            store
+                .live_enrollment_ids(account, seq, contact, creator)
+                .await?,
+        )
+    };
+    assert_eq!(live(None, Some(bob.id), None).await?, vec![e_bob]);
+    assert_eq!(live(None, Some(ended.id), None).await?, vec![]);
+    assert_eq!(live(Some(off), None, None).await?, vec![e_dave]);
+    assert_eq!(live(None, None, Some(colleague.id)).await?, vec![e_gina]);
+    assert_eq!(
+        live(Some(on2), Some(gina.id), Some(colleague.id)).await?,
+        vec![e_gina]
+    );
+    assert_eq!(live(Some(on), Some(gina.id), None).await?, vec![]);
+    assert_eq!(live(None, Some(gina.id), Some(rep.id)).await?, vec![]);
+    assert_eq!(
+        live(None, None, None).await?.len(),
+        6,
+        "bob, carol, gina, dave, sub, and gone (deleting a contact does not end it here)"
+    );
+    assert!(store
+        .live_enrollment_ids(account, None, Some(stranger.id), None)
+        .await?
+        .is_empty());
+
+    assert!(store.is_own_address(account, rep.email.as_str()).await?);
+    assert!(
+        store
+            .is_own_address(account, "colleague@seller.example")
+            .await?
+    );
+    assert!(!store.is_own_address(account, "bob@initech.example").await?);
+    assert!(!store.is_own_address(account, "rep@other.example").await?);
     Ok(())
 }

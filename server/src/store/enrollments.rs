@@ -227,6 +227,10 @@ impl Store {
     }
 
     /// Live enrollments matching a filter on `e` (`creator` restricts to sequences that user created).
+    ///
+    /// The statement names only the filters given, so an index applies: the contact's live
+    /// enrollment (`enrollments_one_live_per_contact`) or the sequence's (`enrollments_sequence`).
+    /// A `($2 < 0 OR col = $2)` style optional filter would make SQLite scan every enrollment.
     pub async fn live_enrollment_ids(
         &self,
         account: AccountId,
@@ -235,16 +239,28 @@ impl Store {
         creator: Option<UserId>,
     ) -> Result<Vec<EnrollmentId>> {
         let mut c = self.conn().await?;
-        let sql = "SELECT e.id FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
-                   WHERE e.account_id = $1 AND e.state IN ('active', 'paused')
-                   AND ($2 < 0 OR e.sequence_id = $2) AND ($3 < 0 OR e.contact_id = $3) AND ($4 < 0 OR s.creator_id = $4) ORDER BY e.id";
-        let rows = sqlx::query(sql)
-            .bind(account.0)
-            .bind(sequence.map_or(-1, |s| s.0))
-            .bind(contact.map_or(-1, |s| s.0))
-            .bind(creator.map_or(-1, |s| s.0))
-            .fetch_all(&mut *c)
-            .await?;
+        let mut sql = String::from("SELECT e.id FROM enrollments e");
+        if creator.is_some() {
+            sql.push_str(" JOIN sequences s ON s.id = e.sequence_id");
+        }
+        sql.push_str(" WHERE e.account_id = $1 AND e.state IN ('active', 'paused')");
+        let mut binds = Vec::new();
+        for (filter, value) in [
+            ("e.sequence_id", sequence.map(|s| s.0)),
+            ("e.contact_id", contact.map(|c| c.0)),
+            ("s.creator_id", creator.map(|u| u.0)),
+        ] {
+            if let Some(v) = value {
+                binds.push(v);
+                sql.push_str(&format!(" AND {filter} = ${}", binds.len() + 1));
+            }
+        }
+        sql.push_str(" ORDER BY e.id");
+        let mut q = sqlx::query(&sql).bind(account.0);
+        for v in binds {
+            q = q.bind(v);
+        }
+        let rows = q.fetch_all(&mut *c).await?;
         rows.iter()
             .map(|r| Ok(EnrollmentId(r.try_get("id")?)))
             .collect()

@@ -421,7 +421,12 @@ impl Store {
     }
 
     /// Whether `email` is one of the account's own addresses: a user, a mailbox, or a sender of
-    /// one of its enrollments.
+    /// one of its enrollments (`enrollments_account_sender`).
+    ///
+    /// Not a prepared statement on PostgreSQL: a cached generic plan estimates `sender_email = $2`
+    /// from the few distinct senders (thousands of rows each), so `LIMIT 1` over a sequential
+    /// scan looks free, and for a contact's address, which matches nothing, reads every
+    /// enrollment. Planned with the value, it is an index lookup.
     pub async fn is_own_address(&self, account: AccountId, email: &str) -> Result<bool> {
         let mut c = self.conn().await?;
         let row = sqlx::query(
@@ -429,6 +434,7 @@ impl Store {
              UNION ALL SELECT 1 AS hit FROM mailboxes WHERE account_id = $1 AND address = $2
              UNION ALL SELECT 1 AS hit FROM (SELECT sender_email FROM enrollments WHERE account_id = $1 AND sender_email = $2 LIMIT 1) s",
         )
+        .persistent(self.backend == Backend::Sqlite)
         .bind(account.0)
         .bind(email)
         .fetch_optional(&mut *c)
@@ -478,26 +484,65 @@ impl Store {
     }
 
     /// Live enrollments, in sequences with "unenroll the same company" on, of contacts in
-    /// `company` or with an address at `domain` (pass `None` for free-mail domains; an empty
-    /// pattern matches no address).
+    /// `company` or with an address at `domain` (pass `None` for free-mail domains).
+    ///
+    /// Per inbound reply, so nothing here scans the account's enrollments: the account's
+    /// same-company sequences first (usually none, then nothing else is read), then the contacts
+    /// of the company (`contacts_account_company`) and at the domain (`contacts_account_domain`, an
+    /// expression index on the address's domain), each joined to its live enrollment.
     pub async fn company_peers(
         &self,
         account: AccountId,
         company: Option<CompanyId>,
         domain: Option<&str>,
     ) -> Result<Vec<CompanyPeer>> {
+        if company.is_none() && domain.is_none() {
+            return Ok(Vec::new());
+        }
         let mut c = self.conn().await?;
-        let rows = sqlx::query(
-            "SELECT e.id, e.contact_id, c.email, c.company_id FROM enrollments e JOIN contacts c ON c.id = e.contact_id JOIN sequences s ON s.id = e.sequence_id
-             WHERE e.account_id = $1 AND e.state IN ('active', 'paused') AND s.unenroll_same_company = 1 AND c.deleted_at IS NULL
-             AND (c.company_id = $2 OR c.email LIKE $3) ORDER BY e.id",
+        let sequences: Vec<i64> = sqlx::query(
+            "SELECT id FROM sequences WHERE account_id = $1 AND unenroll_same_company = 1",
         )
         .bind(account.0)
-        .bind(company.map_or(-1, |c| c.0))
-        .bind(domain.map_or_else(String::new, |d| format!("%@{d}")))
         .fetch_all(&mut *c)
-        .await?;
-        rows.iter()
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+        if sequences.is_empty() {
+            return Ok(Vec::new());
+        }
+        // $1 account, $2 company or domain, then the sequence ids.
+        let select = |matches: &str| {
+            format!(
+                "SELECT e.id, e.contact_id, c.email, c.company_id FROM contacts c JOIN enrollments e ON e.contact_id = c.id
+                 WHERE c.account_id = $1 AND {matches} AND c.deleted_at IS NULL
+                 AND e.account_id = $1 AND e.state IN ('active', 'paused') AND e.sequence_id IN ({})",
+                placeholders(3, sequences.len())
+            )
+        };
+        let domain_expr = self.backend.email_domain("c.email");
+        let mut rows = Vec::new();
+        if let Some(company) = company {
+            let sql = select("c.company_id = $2");
+            let mut q = sqlx::query(&sql).bind(account.0).bind(company.0);
+            for s in &sequences {
+                q = q.bind(*s);
+            }
+            rows.extend(q.fetch_all(&mut *c).await?);
+        }
+        if let Some(domain) = domain {
+            let sql = select(&format!("{domain_expr} = $2"));
+            let mut q = sqlx::query(&sql)
+                .bind(account.0)
+                .bind(domain.to_lowercase());
+            for s in &sequences {
+                q = q.bind(*s);
+            }
+            rows.extend(q.fetch_all(&mut *c).await?);
+        }
+        let mut peers = rows
+            .iter()
             .map(|r| {
                 Ok(CompanyPeer {
                     enrollment_id: EnrollmentId(r.try_get("id")?),
@@ -506,7 +551,10 @@ impl Store {
                     company_id: r.try_get::<Option<i64>, _>("company_id")?.map(CompanyId),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        peers.sort_by_key(|p| p.enrollment_id.0);
+        peers.dedup_by_key(|p| p.enrollment_id.0);
+        Ok(peers)
     }
 
     /// Reads an enrollment inside `tx`, row-locked on PostgreSQL (SQLite's write lock is held).

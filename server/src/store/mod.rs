@@ -43,6 +43,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// SQL for the domain of the address in column `col` (the text after its one `@`). The
+    /// expression index `contacts_account_domain` is on exactly this expression over `email`, so
+    /// a query uses the index only when it spells the domain through this function.
+    pub(crate) fn email_domain(self, col: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("substr({col}, instr({col}, '@') + 1)"),
+            Backend::Postgres => format!("substr({col}, strpos({col}, '@') + 1)"),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -86,6 +98,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "004_booked_slots",
         include_str!("../../migrations/004_booked_slots.sql"),
+    ),
+    (
+        "005_inbound_lookups",
+        include_str!("../../migrations/005_inbound_lookups.sql"),
     ),
 ];
 
@@ -171,7 +187,10 @@ impl Store {
             if done.is_some() {
                 continue;
             }
-            for statement in sql.replace("{{ID}}", id).split(';') {
+            let sql = sql
+                .replace("{{ID}}", id)
+                .replace("{{EMAIL_DOMAIN}}", &self.backend.email_domain("email"));
+            for statement in sql.split(';') {
                 let statement: String = statement
                     .lines()
                     .filter(|l| !l.trim_start().starts_with("--"))
