@@ -57,13 +57,67 @@ fn reply(from: &str, parent: &str) -> Result<Vec<u8>> {
     )
 }
 
-async fn polling(db: Db) -> Result<()> {
+/// The app, a Dovecot (its `Replies` folder created), and one live enrollment in a one-step
+/// sequence per address, in order.
+struct Setup {
+    t: TestApp,
+    // Dropped (stopped) before its directory.
+    imap: Dovecot,
+    _tmp: tempfile::TempDir,
+    ids: Vec<i64>,
+}
+
+async fn setup(db: Db, emails: &[&str]) -> Result<Setup> {
     let t = spawn_app(db).await?;
     let tmp = tempfile::tempdir()?;
     let imap = Dovecot::start(tmp.path()).await?;
     let seq = t.email_sequence("Intro", &[1]).await?;
-    let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
-    let (_, bob) = t.enrolled("bob@initech.example", &[], None, seq.id).await?;
+    let mut ids = Vec::new();
+    for email in emails {
+        ids.push(t.enrolled(email, &[], None, seq.id).await?.1.id);
+    }
+    imap.deliver(
+        "Replies",
+        "0.init",
+        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
+    )?;
+    Ok(Setup {
+        t,
+        imap,
+        _tmp: tmp,
+        ids,
+    })
+}
+
+impl Setup {
+    /// Drops `from`'s reply to enrollment `id`'s last email into `folder` as file `name`.
+    async fn reply(&self, folder: &str, name: &str, from: &str, id: i64) -> Result<()> {
+        let raw = reply(from, &self.t.last_sent_id(id).await?)?;
+        self.imap.deliver(folder, name, &raw)
+    }
+
+    /// The mailbox's watcher (or a sync) has recorded where `folder` stands.
+    async fn synced(&self, mailbox: i64, folder: &str) -> Result<bool> {
+        Ok(self
+            .t
+            .app
+            .store
+            .imap_folder_state(mailbox, folder)
+            .await?
+            .is_some())
+    }
+
+    async fn replied(&self, id: i64) -> Result<bool> {
+        Ok(self.t.enrollment(id).await?.unenroll_reason == Some(UnenrollReason::Replied))
+    }
+}
+
+async fn polling(db: Db) -> Result<()> {
+    let s = setup(db, &["ana@globex.example", "bob@initech.example"]).await?;
+    let (t, imap) = (&s.t, &s.imap);
+    let [ana, bob] = s.ids[..] else {
+        anyhow::bail!("one enrollment per address")
+    };
     // Mail that was already there when the mailbox was connected is history, not news.
     let old = template(
         "email.eml",
@@ -76,33 +130,22 @@ async fn polling(db: Db) -> Result<()> {
     )?;
     imap.deliver("INBOX", "1.old", &old)?;
     imap.deliver("Replies", "1.old", &old)?;
-    let mb = connect_mailbox(&t, &imap).await?;
+    let mb = connect_mailbox(t, imap).await?;
     assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 0);
-    assert_eq!(t.enrollment(ana.id).await?.state, EnrollmentState::Active);
+    assert_eq!(t.enrollment(ana).await?.state, EnrollmentState::Active);
 
-    imap.deliver(
-        "INBOX",
-        "2.ana",
-        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
-    )?;
-    imap.deliver(
-        "Replies",
-        "2.bob",
-        &reply("bob@initech.example", &t.last_sent_id(bob.id).await?)?,
-    )?;
-    imap.deliver(
-        "INBOX",
-        "3.own",
-        &reply("rep@seller.example", &t.last_sent_id(bob.id).await?)?,
-    )?;
+    s.reply("INBOX", "2.ana", "ana@globex.example", ana).await?;
+    s.reply("Replies", "2.bob", "bob@initech.example", bob)
+        .await?;
+    s.reply("INBOX", "3.own", "rep@seller.example", bob).await?;
     let r = t.app.sync_mailbox(&mb).await?;
     assert_eq!((r.fetched, r.duplicates), (3, 0));
     assert_eq!(
-        t.enrollment(ana.id).await?.unenroll_reason,
+        t.enrollment(ana).await?.unenroll_reason,
         Some(UnenrollReason::Replied)
     );
     assert_eq!(
-        t.enrollment(bob.id).await?.unenroll_reason,
+        t.enrollment(bob).await?.unenroll_reason,
         Some(UnenrollReason::Replied)
     );
     assert_eq!(
@@ -114,45 +157,19 @@ async fn polling(db: Db) -> Result<()> {
 }
 
 async fn idle_watcher(db: Db) -> Result<()> {
-    let t = spawn_app(db).await?;
-    let tmp = tempfile::tempdir()?;
-    let imap = Dovecot::start(tmp.path()).await?;
-    let seq = t.email_sequence("Intro", &[1]).await?;
-    let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
-    imap.deliver(
-        "Replies",
-        "0.init",
-        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
-    )?;
-    let mb = connect_mailbox(&t, &imap).await?;
+    let s = setup(db, &["ana@globex.example"]).await?;
+    let (t, imap) = (&s.t, &s.imap);
+    let [ana] = s.ids[..] else {
+        anyhow::bail!("one enrollment per address")
+    };
+    let mb = connect_mailbox(t, imap).await?;
     let watcher = {
         let (app, mb) = (t.app.clone(), mb.clone());
         tokio::spawn(async move { app.watch_mailbox(mb, Duration::from_secs(30)).await })
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while t
-        .app
-        .store
-        .imap_folder_state(mb.id, "INBOX")
-        .await?
-        .is_none()
-    {
-        anyhow::ensure!(Instant::now() < deadline, "the watcher never synced");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    imap.deliver(
-        "INBOX",
-        "1.ana",
-        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
-    )?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while t.enrollment(ana.id).await?.state != EnrollmentState::Unenrolled {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the reply was not picked up while idling"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("the watcher's first sync", || s.synced(mb.id, "INBOX")).await?;
+    s.reply("INBOX", "1.ana", "ana@globex.example", ana).await?;
+    wait_until("the reply is picked up while idling", || s.replied(ana)).await?;
     watcher.abort();
     Ok(())
 }
@@ -172,18 +189,19 @@ where
 }
 
 async fn live_watchers(db: Db) -> Result<()> {
-    let t = spawn_app(db).await?;
-    let tmp = tempfile::tempdir()?;
-    let imap = Dovecot::start(tmp.path()).await?;
-    let seq = t.email_sequence("Intro", &[1]).await?;
-    let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
-    let (_, bob) = t.enrolled("bob@initech.example", &[], None, seq.id).await?;
-    let (_, cy) = t.enrolled("cy@umbrella.example", &[], None, seq.id).await?;
-    imap.deliver(
-        "Replies",
-        "0.init",
-        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
-    )?;
+    let s = setup(
+        db,
+        &[
+            "ana@globex.example",
+            "bob@initech.example",
+            "cy@umbrella.example",
+        ],
+    )
+    .await?;
+    let (t, imap) = (&s.t, &s.imap);
+    let [ana, bob, cy] = s.ids[..] else {
+        anyhow::bail!("one enrollment per address")
+    };
     // Watching starts with no mailbox. The periodic pass is far away (5 min): everything below
     // has to come from the change notifications.
     let every = Duration::from_secs(30);
@@ -201,7 +219,7 @@ async fn live_watchers(db: Db) -> Result<()> {
 
     // Connected over HTTP while watching: watched and synced within seconds, no restart.
     let a = t
-        .post("/mailboxes", &mailbox_request(&imap, &["INBOX"]))
+        .post("/mailboxes", &mailbox_request(imap, &["INBOX"]))
         .await?;
     anyhow::ensure!(a.status == 201, "{} {}", a.status, a.body);
     let id = a.json::<MailboxView>()?.id;
@@ -209,19 +227,9 @@ async fn live_watchers(db: Db) -> Result<()> {
         Ok(watchers.watching() == vec![id])
     })
     .await?;
-    wait_until("the new mailbox's first sync", || async {
-        Ok(t.app.store.imap_folder_state(id, "INBOX").await?.is_some())
-    })
-    .await?;
-    imap.deliver(
-        "INBOX",
-        "1.ana",
-        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
-    )?;
-    wait_until("ana's reply unenrolls her", || async {
-        Ok(t.enrollment(ana.id).await?.unenroll_reason == Some(UnenrollReason::Replied))
-    })
-    .await?;
+    wait_until("the new mailbox's first sync", || s.synced(id, "INBOX")).await?;
+    s.reply("INBOX", "1.ana", "ana@globex.example", ana).await?;
+    wait_until("ana's reply unenrolls her", || s.replied(ana)).await?;
 
     // Changed: the watcher restarts with the new folders (the old one never looks at Replies);
     // it now idles on Replies, the first one.
@@ -231,7 +239,7 @@ async fn live_watchers(db: Db) -> Result<()> {
         .imap_folder_state(id, "Replies")
         .await?
         .is_none());
-    let mut change = mailbox_request(&imap, &["Replies", "INBOX"]);
+    let mut change = mailbox_request(imap, &["Replies", "INBOX"]);
     if let Some(i) = change.imap.as_mut() {
         i.password = None; // same server and user: the stored password is kept
     }
@@ -250,24 +258,14 @@ async fn live_watchers(db: Db) -> Result<()> {
         Some(vec!["Replies".to_string(), "INBOX".to_string()])
     );
     assert!(!a.body.to_string().contains(IMAP_PASSWORD));
-    wait_until("the restarted watcher syncs Replies", || async {
-        Ok(t.app
-            .store
-            .imap_folder_state(id, "Replies")
-            .await?
-            .is_some())
+    wait_until("the restarted watcher syncs Replies", || {
+        s.synced(id, "Replies")
     })
     .await?;
     assert_eq!(watchers.watching(), vec![id], "still one watcher");
-    imap.deliver(
-        "Replies",
-        "2.bob",
-        &reply("bob@initech.example", &t.last_sent_id(bob.id).await?)?,
-    )?;
-    wait_until("bob's reply in Replies unenrolls him", || async {
-        Ok(t.enrollment(bob.id).await?.unenroll_reason == Some(UnenrollReason::Replied))
-    })
-    .await?;
+    s.reply("Replies", "2.bob", "bob@initech.example", bob)
+        .await?;
+    wait_until("bob's reply in Replies unenrolls him", || s.replied(bob)).await?;
 
     // A new server without credentials is refused: stored ones never go to another host.
     let mut moved = change.clone();
@@ -299,15 +297,12 @@ async fn live_watchers(db: Db) -> Result<()> {
     let list: MailboxListResponse = t.get("/mailboxes").await?.json()?;
     assert!(list.mailboxes.is_empty());
     assert_eq!(t.delete(&format!("/mailboxes/{id}")).await?.status, 404);
-    imap.deliver(
-        "Replies",
-        "3.cy",
-        &reply("cy@umbrella.example", &t.last_sent_id(cy.id).await?)?,
-    )?;
+    s.reply("Replies", "3.cy", "cy@umbrella.example", cy)
+        .await?;
     // A live watcher picks a reply up within about a second (Dovecot notifies IDLE every 1 s);
     // give a stopped one several times that to prove nothing is listening any more.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    assert_eq!(t.enrollment(cy.id).await?.state, EnrollmentState::Active);
+    assert_eq!(t.enrollment(cy).await?.state, EnrollmentState::Active);
     watchers.stop().await;
     assert!(
         sequencer_server::mail::imap::spawn_watchers(&t.app, every, every)
@@ -331,21 +326,15 @@ async fn stored_password(t: &TestApp, id: i64) -> Result<Option<String>> {
 }
 
 async fn sealed_credentials(db: Db) -> Result<()> {
-    let t = spawn_app(db).await?;
-    let tmp = tempfile::tempdir()?;
-    let imap = Dovecot::start(tmp.path()).await?;
-    let seq = t.email_sequence("Intro", &[1]).await?;
-    let (_, ana) = t.enrolled("ana@globex.example", &[], None, seq.id).await?;
-    let (_, bob) = t.enrolled("bob@initech.example", &[], None, seq.id).await?;
-    imap.deliver(
-        "Replies",
-        "0.init",
-        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
-    )?;
-    let mb = connect_mailbox(&t, &imap).await?;
+    let s = setup(db, &["ana@globex.example", "bob@initech.example"]).await?;
+    let (t, imap) = (&s.t, &s.imap);
+    let [ana, bob] = s.ids[..] else {
+        anyhow::bail!("one enrollment per address")
+    };
+    let mb = connect_mailbox(t, imap).await?;
 
     // At rest: sealed, versioned, no trace of the password; never in an answer either.
-    let stored = stored_password(&t, mb.id).await?.context("a password")?;
+    let stored = stored_password(t, mb.id).await?.context("a password")?;
     assert!(stored.starts_with("v1:"), "{stored}");
     assert!(!stored.contains(IMAP_PASSWORD));
     let listed = t.get("/mailboxes").await?;
@@ -361,23 +350,9 @@ async fn sealed_credentials(db: Db) -> Result<()> {
     )
     .await?;
     assert_eq!(watchers.watching(), vec![mb.id]);
-    wait_until("the watcher logs in and syncs", || async {
-        Ok(t.app
-            .store
-            .imap_folder_state(mb.id, "INBOX")
-            .await?
-            .is_some())
-    })
-    .await?;
-    imap.deliver(
-        "INBOX",
-        "1.ana",
-        &reply("ana@globex.example", &t.last_sent_id(ana.id).await?)?,
-    )?;
-    wait_until("ana's reply unenrolls her", || async {
-        Ok(t.enrollment(ana.id).await?.unenroll_reason == Some(UnenrollReason::Replied))
-    })
-    .await?;
+    wait_until("the watcher logs in and syncs", || s.synced(mb.id, "INBOX")).await?;
+    s.reply("INBOX", "1.ana", "ana@globex.example", ana).await?;
+    wait_until("ana's reply unenrolls her", || s.replied(ana)).await?;
     watchers.stop().await;
 
     // A row from before sealing (plaintext) still logs in, and startup sealing encrypts it.
@@ -387,19 +362,16 @@ async fn sealed_credentials(db: Db) -> Result<()> {
         .execute(t.app.store.pool())
         .await?;
     let legacy = t.app.store.mailbox(mb.id).await?.context("mailbox")?;
-    imap.deliver(
-        "Replies",
-        "2.bob",
-        &reply("bob@initech.example", &t.last_sent_id(bob.id).await?)?,
-    )?;
+    s.reply("Replies", "2.bob", "bob@initech.example", bob)
+        .await?;
     assert_eq!(t.app.sync_mailbox(&legacy).await?.fetched, 1);
     assert_eq!(
-        t.enrollment(bob.id).await?.unenroll_reason,
+        t.enrollment(bob).await?.unenroll_reason,
         Some(UnenrollReason::Replied)
     );
     assert_eq!(t.app.seal_stored_credentials().await?, 1);
     assert_eq!(t.app.seal_stored_credentials().await?, 0, "idempotent");
-    let resealed = stored_password(&t, mb.id).await?.context("a password")?;
+    let resealed = stored_password(t, mb.id).await?.context("a password")?;
     assert!(resealed.starts_with("v1:") && resealed != stored);
     let mb = t.app.store.mailbox(mb.id).await?.context("mailbox")?;
     assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 0, "logs in");
