@@ -167,19 +167,23 @@ async fn focusing_a_scheduled_row_reveals_unenroll_which_removes_its_steps() -> 
     b.close().await
 }
 
+/// Opens the web app's record of contact `id`, signed in as the test user.
+async fn open_contact(b: &Browser, t: &TestApp, id: i64) -> Result<()> {
+    b.goto(&format!(
+        "{}/app/?token={}#/contacts/{id}",
+        t.base,
+        t.token()
+    ))
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_contact_records_unenroll_button_unenrolls_and_updates_the_record() -> Result<()> {
     let t = spawn_app_with_frontend(Db::Sqlite).await?;
     let (_, es) = enrolled(&t, 1).await?;
     let e = &es[0];
     let b = Browser::launch("app-contact").await?;
-    b.goto(&format!(
-        "{}/app/?token={}#/contacts/{}",
-        t.base,
-        t.token(),
-        e.contact.id
-    ))
-    .await?;
+    open_contact(&b, &t, e.contact.id).await?;
     b.wait_for_attr(
         &testid("current-enrollment"),
         "data-enrollment-id",
@@ -217,5 +221,45 @@ async fn the_contact_records_unenroll_button_unenrolls_and_updates_the_record() 
     b.screenshot("app-6-contact-unenrolled").await?;
 
     assert_unenrolled_by_user(&t, e.id, UnenrollSurface::ContactRecord).await?;
+    b.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrollment_held_for_review_is_resumed_from_the_contact_record() -> Result<()> {
+    use sequencer_tests::inbound::*;
+    let t = spawn_app_with_frontend(Db::Sqlite).await?;
+    let (_, es) = enrolled(&t, 1).await?;
+    let e = &es[0];
+    // Unclassifiable mail in the thread holds the enrollment for the rep's review.
+    let mb = t.mailbox().await?;
+    let raw = template(
+        "unknown.eml",
+        &[
+            ("ID", &new_id("unk")),
+            ("PARENT", &t.last_sent_id(e.id).await?),
+        ],
+    )?;
+    assert_eq!(t.deliver(&mb, &raw).await?.class, "unknown");
+    assert_eq!(t.enrollment(e.id).await?.state, EnrollmentState::Paused);
+
+    let b = Browser::launch("app-resume").await?;
+    open_contact(&b, &t, e.contact.id).await?;
+    b.wait_for_text(&testid("current-enrollment"), "Held for review")
+        .await?;
+    let button = b.wait_for(&testid("resume-button")).await?;
+    assert_eq!(button.text().await?, "Resume sequence");
+    b.screenshot("app-7-contact-held-for-review").await?;
+    button.click().await?;
+    b.wait_for_text(&testid("announcer"), "Cleo0 Tester resumed in Q4 outbound.")
+        .await?;
+    b.wait_for_absent(&testid("resume-button")).await?;
+    b.wait_for(&format!(
+        "{}[data-kind=\"resumed\"]",
+        testid("timeline-event")
+    ))
+    .await?;
+    b.screenshot("app-8-contact-resumed").await?;
+    let v = t.enrollment(e.id).await?;
+    assert_eq!((v.state, v.pause_reason), (EnrollmentState::Active, None));
     b.close().await
 }

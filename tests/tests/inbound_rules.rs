@@ -16,7 +16,7 @@ both_backends! {
     a_colleague_replying_unenrolls_the_same_company_only_when_the_sequence_says_so => same_company;
     a_reply_without_thread_headers_is_matched_by_sender_and_subject => subject_fallback;
     a_left_the_company_reply_unenrolls_contact_unreachable => left_company;
-    unclassifiable_mail_in_the_thread_holds_the_enrollment_for_review => held_for_review;
+    unclassifiable_mail_in_the_thread_holds_the_enrollment_for_review_until_the_rep_resumes_it => held_for_review;
     read_receipts_list_mail_and_other_auto_replies_change_nothing => change_nothing;
 }
 
@@ -351,6 +351,32 @@ async fn held_for_review(db: Db) -> Result<()> {
     t.advance_and_tick(Duration::days(3)).await?;
     assert_eq!(t.smtp.to(&c.email).len(), 1, "held, not sent");
     assert_eq!(t.visible_kinds(c.id).await?[0], "held_for_review");
+
+    // The rep reviews it and resumes: the overdue step goes out at the next tick.
+    let path = format!("/enrollments/{}/resume", e.id);
+    let other = t
+        .send_as(
+            &t.other_account_token().await?,
+            reqwest::Method::POST,
+            &path,
+            &serde_json::json!({}),
+        )
+        .await?;
+    assert_eq!(other.status, 404, "another account's enrollment");
+    let a = t.post(&path, &serde_json::json!({})).await?;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let v: EnrollmentView = a.json()?;
+    assert_eq!((v.state, v.pause_reason), (EnrollmentState::Active, None));
+    assert_eq!(t.visible_kinds(c.id).await?[0], "resumed");
+    t.advance_and_tick(Duration::minutes(1)).await?;
+    t.smtp.wait_for(&c.email, 2).await?;
+    let again = t.post(&path, &serde_json::json!({})).await?;
+    assert_eq!(
+        (again.status, again.code().as_str()),
+        (409, "enrollment_not_paused"),
+        "{}",
+        again.body
+    );
     Ok(())
 }
 

@@ -43,6 +43,7 @@ impl ApiError {
                     "You need a Sales or Service seat to change enrollments.".into()
                 }
                 ErrorCode::EnrollmentNotActive => "This enrollment has already ended.".into(),
+                ErrorCode::EnrollmentNotPaused => "This enrollment is not paused.".into(),
                 ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => {
                     "Your session has expired. Please sign in again.".into()
                 }
@@ -197,6 +198,15 @@ impl Api {
     pub async fn contact_record(&self, contact_id: i64) -> Result<ContactRecordView, ApiError> {
         self.get(&format!("{API_PREFIX}/contacts/{contact_id}/record"))
             .await
+    }
+
+    /// Resumes a paused enrollment (one held for review, say).
+    pub async fn resume(&self, enrollment_id: i64) -> Result<EnrollmentView, ApiError> {
+        self.post(
+            &format!("{API_PREFIX}/enrollments/{enrollment_id}/resume"),
+            &serde_json::json!({}),
+        )
+        .await
     }
 
     pub async fn unenroll(

@@ -93,6 +93,37 @@ pub fn ContactPage(props: &ContactPageProps) -> Html {
         })
     };
 
+    let on_resume = {
+        let (busy, error, announcement) = (busy.clone(), error.clone(), announcement.clone());
+        let (reload, current, ctx) = (reload.clone(), current.clone(), use_context::<AppCtx>());
+        Callback::from(move |_: MouseEvent| {
+            let (Some(e), Some(ctx)) = (current.clone(), ctx.clone()) else {
+                return;
+            };
+            busy.set(true);
+            error.set(None);
+            let (busy, error, announcement, reload) = (
+                busy.clone(),
+                error.clone(),
+                announcement.clone(),
+                reload.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                match ctx.api.resume(e.id).await {
+                    Ok(done) => {
+                        announcement.set(format!(
+                            "{} resumed in {}.",
+                            done.contact.name, done.sequence.name
+                        ));
+                        reload.emit(());
+                    }
+                    Err(err) => error.set(Some(err.message())),
+                }
+                busy.set(false);
+            });
+        })
+    };
+
     let page = loaded(&record, &reload, |r| {
         let c = &r.contact;
         html! {
@@ -118,6 +149,17 @@ pub fn ContactPage(props: &ContactPageProps) -> Html {
                         <h2 id="current-title" class="section-title">{ "Current enrollment" }</h2>
                         if let Some(e) = &current {
                             <EnrollmentCard enrollment={e.clone()} {clock} testid="current-enrollment" />
+                            if e.state == EnrollmentState::Paused {
+                                <div class="record__actions">
+                                    <button type="button" class="btn" data-testid="resume-button"
+                                        disabled={*busy} onclick={on_resume.clone()}>
+                                        { "Resume sequence" }
+                                    </button>
+                                    if let (Some(message), false) = ((*error).clone(), *confirming) {
+                                        <p class="inline-error" role="alert" data-testid="resume-error">{ message }</p>
+                                    }
+                                </div>
+                            }
                         } else {
                             <p class="notice" data-testid="current-enrollment-none">{ "Not enrolled in a sequence." }</p>
                         }

@@ -56,6 +56,7 @@ api_routes! {
     post "/enrollments/unenroll-by-email" => unenroll_by_email;
     get "/enrollments/{id}" => enrollment;
     post "/enrollments/{id}/unenroll" => unenroll;
+    post "/enrollments/{id}/resume" => resume;
     post "/inbound" => super::inbound::inbound;
     get "/mailboxes" => super::inbound::mailboxes;
     post "/mailboxes" => super::inbound::create_mailbox;
@@ -298,6 +299,10 @@ async fn unenroll(
     let req: UnenrollRequest = optional_json(&body)?;
     let surface = req.surface.unwrap_or(UnenrollSurface::Api);
     Ok(HttpResponse::Ok().json(app.unenroll_one(&c, EnrollmentId(*id), surface).await?))
+}
+
+async fn resume(app: Data, Authed(c): Authed, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(app.resume_one(&c, EnrollmentId(*id)).await?))
 }
 
 async fn bulk_unenroll(

@@ -61,6 +61,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ContactUnsubscribed
         | ContactBounced
         | EnrollmentNotActive
+        | EnrollmentNotPaused
         | SequenceDeleted
         | Conflict => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,

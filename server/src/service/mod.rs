@@ -120,6 +120,8 @@ pub enum ServiceError {
     ContactBounced,
     #[error("the enrollment is {0}, not active or paused")]
     EnrollmentNotActive(EnrollmentState),
+    #[error("the enrollment is {0}, not paused")]
+    EnrollmentNotPaused(EnrollmentState),
     #[error("the sequence was deleted")]
     SequenceDeleted,
     #[error("the sequence has no steps")]
@@ -152,6 +154,7 @@ impl ServiceError {
             ServiceError::ContactUnsubscribed => ErrorCode::ContactUnsubscribed,
             ServiceError::ContactBounced => ErrorCode::ContactBounced,
             ServiceError::EnrollmentNotActive(_) => ErrorCode::EnrollmentNotActive,
+            ServiceError::EnrollmentNotPaused(_) => ErrorCode::EnrollmentNotPaused,
             ServiceError::SequenceDeleted => ErrorCode::SequenceDeleted,
             ServiceError::SequenceHasNoSteps => ErrorCode::SequenceHasNoSteps,
             ServiceError::Conflict(_) => ErrorCode::Conflict,

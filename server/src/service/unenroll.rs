@@ -152,12 +152,79 @@ impl App {
                 }
             });
         }
+        self.enrollment_view_of(caller, id).await
+    }
+
+    async fn enrollment_view_of(
+        &self,
+        caller: &Caller,
+        id: EnrollmentId,
+    ) -> Result<EnrollmentView> {
         let row = self
             .store
             .enrollment(caller.account.id, id)
             .await?
             .ok_or(ServiceError::NotFound("enrollment"))?;
         Ok(enrollment_view(&row))
+    }
+
+    /// Resumes a paused enrollment by hand: a rep clearing one held for review (an unclassifiable
+    /// reply, a send whose outcome is unknown) or ending a pause early. The schedule continues:
+    /// the next step keeps its due time, or runs at the next moment the send window allows if
+    /// that has passed. The caller is recorded as the actor.
+    pub async fn resume_one(&self, caller: &Caller, id: EnrollmentId) -> Result<EnrollmentView> {
+        caller.require_seat()?;
+        let row = self
+            .store
+            .enrollment(caller.account.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("enrollment"))?;
+        let e = &row.enrollment;
+        if e.state != EnrollmentState::Paused {
+            return Err(ServiceError::EnrollmentNotPaused(e.state));
+        }
+        let sequence = self
+            .store
+            .sequence(caller.account.id, e.sequence_id)
+            .await?
+            .ok_or(ServiceError::NotFound("sequence"))?;
+        let now = self.now();
+        let at = crate::engine::schedule::fit_window(
+            e.next_run_at.unwrap_or(now).max(now),
+            &sequence.window,
+        );
+        let mut tx = self.store.begin_write().await?;
+        // Conditional on `paused`: a reply or an unenroll that won the race leaves it alone.
+        if !self.store.resume(&mut tx, id, Some(at)).await? {
+            drop(tx);
+            let state = self
+                .store
+                .enrollment(caller.account.id, id)
+                .await?
+                .map_or(EnrollmentState::Unknown, |r| r.enrollment.state);
+            return Err(ServiceError::EnrollmentNotPaused(state));
+        }
+        let ev = crate::store::NewEvent {
+            account_id: e.account_id,
+            contact_id: e.contact_id,
+            sequence_id: Some(e.sequence_id),
+            enrollment_id: Some(e.id),
+            kind: "resumed".into(),
+            at: now,
+            hidden: false,
+            reason: None,
+            actor: Some(Actor::user(caller.user.id)),
+            evidence: Some(Evidence {
+                note: e
+                    .pause_reason
+                    .map(|r| format!("was paused: {}", r.as_str())),
+                ..Default::default()
+            }),
+            summary: format!("Resumed by {}", caller.user.name),
+        };
+        self.store.insert_events(&mut tx, &[ev]).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.enrollment_view_of(caller, id).await
     }
 
     /// Unenrolls the live enrollment of the contact owning `email` (primary or secondary).
