@@ -277,11 +277,15 @@ fn return_at(c: &Classification, tz: &chrono_tz::Tz) -> Option<Millis> {
 
 fn event_summary(kind: &str, c: &Classification, ev: &Evidence) -> String {
     let from = ev.from.clone().unwrap_or_else(|| "unknown sender".into());
-    let subject = ev.subject.clone().unwrap_or_default();
+    // ": subject", or nothing when the message has none (no dangling colon).
+    let subject = match ev.subject.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => format!(": {s}"),
+        _ => String::new(),
+    };
     match kind {
-        "reply_received" => format!("Reply from {from}: {subject}"),
-        "email_received" => format!("Email from {from}: {subject}"),
-        "same_company_email" => format!("{from}, at the same company, emailed: {subject}"),
+        "reply_received" => format!("Reply from {from}{subject}"),
+        "email_received" => format!("Email from {from}{subject}"),
+        "same_company_email" => format!("{from}, at the same company, emailed{subject}"),
         "bounce_received" | "soft_bounce_received" => {
             format!(
                 "Email bounced ({}): {}",
@@ -294,12 +298,39 @@ fn event_summary(kind: &str, c: &Classification, ev: &Evidence) -> String {
             None => format!("Out-of-office reply from {from}"),
         },
         "auto_reply_received" => format!(
-            "Automatic reply ({}) from {from}: {subject}",
+            "Automatic reply ({}) from {from}{subject}",
             c.class.as_str().replace('_', " ")
         ),
         "held_for_review" => {
-            format!("Unclassifiable message from {from} held the enrollment for review: {subject}")
+            format!("Unclassifiable message from {from} held the enrollment for review{subject}")
         }
-        _ => format!("Message from {from}: {subject}"),
+        _ => format!("Message from {from}{subject}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_name_the_subject_only_when_there_is_one() {
+        let c = classify(b"From: ana@globex.example\r\nSubject: x\r\n\r\nhi\r\n");
+        let with = Evidence {
+            from: Some("ana@globex.example".into()),
+            subject: Some("Re: Intro".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            event_summary("reply_received", &c, &with),
+            "Reply from ana@globex.example: Re: Intro"
+        );
+        let without = Evidence {
+            subject: Some("  ".into()),
+            ..with
+        };
+        assert_eq!(
+            event_summary("held_for_review", &c, &without),
+            "Unclassifiable message from ana@globex.example held the enrollment for review"
+        );
     }
 }
