@@ -40,6 +40,7 @@ pub enum Route {
     Sequence { id: i64, tab: SequenceTab },
     Contacts,
     Contact { id: i64 },
+    Mailboxes,
     NotFound,
 }
 
@@ -54,6 +55,7 @@ impl Route {
             [] | ["sequences"] => Route::Sequences,
             ["signin"] => Route::SignIn,
             ["contacts"] => Route::Contacts,
+            ["mailboxes"] => Route::Mailboxes,
             ["contacts", i] => id(i).map_or(Route::NotFound, |id| Route::Contact { id }),
             ["sequences", i] => id(i).map_or(Route::NotFound, |id| Route::Sequence {
                 id,
@@ -84,6 +86,7 @@ impl Route {
             Route::Sequence { id, tab } => format!("#/sequences/{id}/{}", tab.slug()),
             Route::Contacts => "#/contacts".into(),
             Route::Contact { id } => format!("#/contacts/{id}"),
+            Route::Mailboxes => "#/mailboxes".into(),
             Route::NotFound => "#/".into(),
         }
     }
@@ -105,6 +108,7 @@ mod tests {
         check("#/", Route::Sequences);
         check("#/sequences", Route::Sequences);
         check("#/signin", Route::SignIn);
+        check("#/mailboxes", Route::Mailboxes);
         check(
             "#/sequences/1",
             Route::Sequence {

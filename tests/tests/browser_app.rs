@@ -263,3 +263,50 @@ async fn an_enrollment_held_for_review_is_resumed_from_the_contact_record() -> R
     assert_eq!((v.state, v.pause_reason), (EnrollmentState::Active, None));
     b.close().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_connects_and_disconnects_a_mailbox_from_the_web_app() -> Result<()> {
+    let t = spawn_app_with_frontend(Db::Sqlite).await?;
+    let b = Browser::launch("app-mailboxes").await?;
+    b.goto(&format!("{}/app/?token={}#/mailboxes", t.base, t.token()))
+        .await?;
+    b.wait_for(&testid("mailboxes-none")).await?;
+    b.type_into(&testid("mailbox-address"), "rep@seller.example")
+        .await?;
+    b.click(&testid("mailbox-connect")).await?;
+    let secret = b
+        .wait_for(&testid("mailbox-secret-value"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        secret.len() >= 32,
+        "the webhook secret is shown once: {secret}"
+    );
+    // The form is cleared for the next mailbox (the password above all).
+    let address = b
+        .execute(
+            "return document.querySelector('[data-testid=mailbox-address]').value;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(address, serde_json::json!(""));
+    b.wait_for_attr(&testid("mailbox"), "data-address", "rep@seller.example")
+        .await?;
+    b.screenshot("app-9-mailbox-connected").await?;
+    let list: MailboxListResponse = t.get("/mailboxes").await?.json()?;
+    assert_eq!(list.mailboxes.len(), 1);
+    assert_eq!(list.mailboxes[0].address, "rep@seller.example");
+    assert_eq!(list.mailboxes[0].webhook_secret, None, "never listed");
+
+    b.click(&testid("mailbox-disconnect")).await?;
+    b.wait_for_text(&testid("confirm-dialog"), "Disconnect rep@seller.example?")
+        .await?;
+    b.click(&testid("confirm-dialog-confirm")).await?;
+    b.wait_for_text(&testid("announcer"), "rep@seller.example was disconnected.")
+        .await?;
+    b.wait_for(&testid("mailboxes-none")).await?;
+    let list: MailboxListResponse = t.get("/mailboxes").await?.json()?;
+    assert!(list.mailboxes.is_empty());
+    b.close().await
+}

@@ -200,6 +200,30 @@ impl Api {
             .await
     }
 
+    pub async fn mailboxes(&self) -> Result<MailboxListResponse, ApiError> {
+        self.get(&format!("{API_PREFIX}/mailboxes")).await
+    }
+
+    /// Connects a mailbox; the answer carries the webhook secret (shown this once).
+    pub async fn create_mailbox(&self, req: &MailboxRequest) -> Result<MailboxView, ApiError> {
+        self.post(&format!("{API_PREFIX}/mailboxes"), req).await
+    }
+
+    /// Disconnects a mailbox (204, no body).
+    pub async fn delete_mailbox(&self, id: i64) -> Result<(), ApiError> {
+        let req = self.auth(Request::delete(
+            &self.url(&format!("{API_PREFIX}/mailboxes/{id}")),
+        ));
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        if resp.ok() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(resp).await.map(drop)
+    }
+
     /// Resumes a paused enrollment (one held for review, say).
     pub async fn resume(&self, enrollment_id: i64) -> Result<EnrollmentView, ApiError> {
         self.post(

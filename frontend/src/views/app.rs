@@ -101,6 +101,7 @@ fn Shell(props: &ShellProps) -> Html {
         Route::Sequence { id, tab } => html! { <SequencePage key={id} {id} {tab} /> },
         Route::Contacts => html! { <ContactsPage /> },
         Route::Contact { id } => html! { <ContactPage key={id} {id} /> },
+        Route::Mailboxes => html! { <super::mailboxes::MailboxesPage /> },
         Route::NotFound => html! {
             <div class="notice" data-testid="not-found">
                 <p>{ "There is nothing here." }</p>
@@ -113,6 +114,7 @@ fn Shell(props: &ShellProps) -> Html {
             (props.route, r),
             (Route::Sequences | Route::Sequence { .. }, Route::Sequences)
                 | (Route::Contacts | Route::Contact { .. }, Route::Contacts)
+                | (Route::Mailboxes, Route::Mailboxes)
         );
         html! {
             <a href={r.href()} class={classes!("nav__link", current.then_some("is-current"))}
@@ -129,6 +131,7 @@ fn Shell(props: &ShellProps) -> Html {
                 <nav class="nav" aria-label="Main">
                     { nav(Route::Sequences, "Sequences", "nav-sequences") }
                     { nav(Route::Contacts, "Contacts", "nav-contacts") }
+                    { nav(Route::Mailboxes, "Mailboxes", "nav-mailboxes") }
                 </nav>
                 <div class="topbar__user">
                     if let Load::Ready(me) = me {

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod contact;
+pub mod mailboxes;
 pub mod panel;
 pub mod panel_model;
 pub mod root;
