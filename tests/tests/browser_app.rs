@@ -267,9 +267,33 @@ async fn an_enrollment_held_for_review_is_resumed_from_the_contact_record() -> R
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_connects_and_disconnects_a_mailbox_from_the_web_app() -> Result<()> {
     let t = spawn_app_with_frontend(Db::Sqlite).await?;
-    let b = Browser::launch("app-mailboxes").await?;
-    b.goto(&format!("{}/app/?token={}#/mailboxes", t.base, t.token()))
+    // Reps see no Mailboxes link (connecting mailboxes is an admin's job).
+    let rep = t
+        .app
+        .store
+        .create_user(
+            t.account.id,
+            &sequencer_server::domain::EmailAddress::parse("rep2@seller.example")?,
+            "Rey Rep",
+            sequencer_server::domain::Role::User,
+            None,
+            None,
+            t.app.now(),
+        )
         .await?;
+    let b = Browser::launch("app-mailboxes").await?;
+    b.goto(&format!(
+        "{}/app/?token={}#/sequences",
+        t.base,
+        t.app.session_token(&rep).token
+    ))
+    .await?;
+    b.wait_for_text(&testid("current-user"), "Rey Rep").await?;
+    assert!(b.find_now(&testid("nav-mailboxes")).await?.is_none());
+    // The admin opens the page from the navigation.
+    b.goto(&format!("{}/app/?token={}#/sequences", t.base, t.token()))
+        .await?;
+    b.click(&testid("nav-mailboxes")).await?;
     b.wait_for(&testid("mailboxes-none")).await?;
     b.type_into(&testid("mailbox-address"), "rep@seller.example")
         .await?;
