@@ -437,9 +437,14 @@ fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, 
     if let Some(r) = reason::from_text(diag) {
         return r;
     }
-
-    let specific =
-        status.filter(|s| !matches!(*s, "5.0.0" | "4.0.0" | "5.5.0" | "5.0.1" | "5.3.0"));
+    // Codes too generic to name a reason, and 5.4.1, which Microsoft uses for "Recipient
+    // address rejected: Access denied" rather than RFC 3463's "no answer from host".
+    let specific = status.filter(|s| {
+        !matches!(
+            *s,
+            "5.0.0" | "4.0.0" | "5.5.0" | "5.0.1" | "5.3.0" | "5.4.1"
+        )
+    });
     if let Some(r) = specific.and_then(reason::from_status) {
         return r;
     }

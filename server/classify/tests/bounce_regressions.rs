@@ -283,3 +283,13 @@ fn rcpt_stage_no_such_user_and_blocked_accounts_are_hard() {
     assert_eq!(c.class, Class::BounceHard, "{c:?}");
     assert!(c.signals.iter().any(|s| s == "reason:suspend"), "{c:?}");
 }
+
+/// Microsoft answers an unknown recipient with "5.4.1 Recipient address rejected: Access
+/// denied" (directory-based edge blocking): RFC 3463's X.4.1 "no answer from host" does not
+/// apply, the words decide (hard).
+#[test]
+fn microsoft_5_4_1_access_denied_is_an_unknown_recipient() {
+    let c = bsd("lhost-mimecast-01.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "reason:userunknown"), "{c:?}");
+}
