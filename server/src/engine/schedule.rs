@@ -31,6 +31,12 @@ pub fn next_due(prev: Millis, delay_days: u32, business_days: bool, window: &Sen
     fit_window(local.with_timezone(&Utc).timestamp_millis(), window)
 }
 
+/// When a paused enrollment's next step runs once it resumes (the pause ended, or a rep resumed
+/// it): at its due time if that is still ahead, else now; either way inside the send window.
+pub fn resume_at(next_run_at: Option<Millis>, now: Millis, window: &SendWindow) -> Millis {
+    fit_window(next_run_at.unwrap_or(now).max(now), window)
+}
+
 /// The first instant at or after `at` inside the send window.
 pub fn fit_window(at: Millis, window: &SendWindow) -> Millis {
     let tz = window.time_zone;
@@ -96,6 +102,23 @@ mod tests {
             expected,
             "{prev} +{delay}d business={business}"
         );
+    }
+
+    #[test]
+    fn a_resumed_step_keeps_a_due_time_ahead_and_runs_an_overdue_one_at_the_next_window() {
+        let office = window("UTC", 9, 17, true);
+        let now = ms("2026-11-27T18:00:00Z"); // Friday, after hours
+        let ahead = ms("2026-12-01T10:00:00Z");
+        assert_eq!(
+            show(resume_at(Some(ahead), now, &office)),
+            "2026-12-01T10:00:00Z"
+        );
+        let overdue = ms("2026-11-25T10:00:00Z");
+        assert_eq!(
+            show(resume_at(Some(overdue), now, &office)),
+            "2026-11-30T09:00:00Z"
+        );
+        assert_eq!(show(resume_at(None, now, &office)), "2026-11-30T09:00:00Z");
     }
 
     #[test]

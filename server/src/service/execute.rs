@@ -305,7 +305,21 @@ impl App {
         summary: &str,
         evidence: Evidence,
     ) -> Result<()> {
-        let ev = NewEvent {
+        let ev = self.new_event(e, kind, now, summary, evidence);
+        self.store.insert_events(tx, &[ev]).await?;
+        Ok(())
+    }
+
+    /// A visible event about `e`, by the worker.
+    fn new_event(
+        &self,
+        e: &Enrollment,
+        kind: &str,
+        now: Millis,
+        summary: &str,
+        evidence: Evidence,
+    ) -> NewEvent {
+        NewEvent {
             account_id: e.account_id,
             contact_id: e.contact_id,
             sequence_id: Some(e.sequence_id),
@@ -317,9 +331,7 @@ impl App {
             actor: Some(Actor::system("worker")),
             evidence: Some(evidence),
             summary: summary.into(),
-        };
-        self.store.insert_events(tx, &[ev]).await?;
-        Ok(())
+        }
     }
 
     /// Claims past their lease whose outcome was never recorded: mark them `unknown`, hold the
@@ -366,25 +378,49 @@ impl App {
         let due = self.store.due_resumes(now, 1000).await?;
         let mut n = 0;
         for e in due {
-            let Some(sequence) = self.store.sequence(e.account_id, e.sequence_id).await? else {
-                continue;
-            };
-            let at = schedule::fit_window(e.next_run_at.unwrap_or(now).max(now), &sequence.window);
-            let mut tx = self.store.begin_write().await?;
-            if self.store.resume(&mut tx, e.id, Some(at)).await? {
-                self.event(
-                    &mut tx,
+            let summary = "Resumed after the pause ended";
+            if self
+                .resume_paused(
                     &e,
-                    "resumed",
-                    now,
-                    "Resumed after the pause ended",
+                    Actor::system("worker"),
+                    summary,
                     Evidence::default(),
+                    now,
                 )
-                .await?;
+                .await?
+                == Some(true)
+            {
                 n += 1;
             }
-            tx.commit().await.map_err(StoreError::from)?;
         }
         Ok(n)
+    }
+
+    /// Makes paused `e` active again (its next step at [`schedule::resume_at`]) and records a
+    /// `resumed` event by `actor`, in one transaction. `Some(false)`: it was no longer paused (a
+    /// reply or an unenroll won the race); `None`: its sequence is gone.
+    pub(crate) async fn resume_paused(
+        &self,
+        e: &Enrollment,
+        actor: Actor,
+        summary: &str,
+        evidence: Evidence,
+        now: Millis,
+    ) -> Result<Option<bool>> {
+        let Some(sequence) = self.store.sequence(e.account_id, e.sequence_id).await? else {
+            return Ok(None);
+        };
+        let at = schedule::resume_at(e.next_run_at, now, &sequence.window);
+        let mut tx = self.store.begin_write().await?;
+        if !self.store.resume(&mut tx, e.id, Some(at)).await? {
+            return Ok(Some(false));
+        }
+        let ev = NewEvent {
+            actor: Some(actor),
+            ..self.new_event(e, "resumed", now, summary, evidence)
+        };
+        self.store.insert_events(&mut tx, &[ev]).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(Some(true))
     }
 }

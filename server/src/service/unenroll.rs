@@ -183,47 +183,30 @@ impl App {
         if e.state != EnrollmentState::Paused {
             return Err(ServiceError::EnrollmentNotPaused(e.state));
         }
-        let sequence = self
-            .store
-            .sequence(caller.account.id, e.sequence_id)
-            .await?
-            .ok_or(ServiceError::NotFound("sequence"))?;
-        let now = self.now();
-        let at = crate::engine::schedule::fit_window(
-            e.next_run_at.unwrap_or(now).max(now),
-            &sequence.window,
-        );
-        let mut tx = self.store.begin_write().await?;
-        // Conditional on `paused`: a reply or an unenroll that won the race leaves it alone.
-        if !self.store.resume(&mut tx, id, Some(at)).await? {
-            drop(tx);
-            let state = self
-                .store
-                .enrollment(caller.account.id, id)
-                .await?
-                .map_or(EnrollmentState::Unknown, |r| r.enrollment.state);
-            return Err(ServiceError::EnrollmentNotPaused(state));
-        }
-        let ev = crate::store::NewEvent {
-            account_id: e.account_id,
-            contact_id: e.contact_id,
-            sequence_id: Some(e.sequence_id),
-            enrollment_id: Some(e.id),
-            kind: "resumed".into(),
-            at: now,
-            hidden: false,
-            reason: None,
-            actor: Some(Actor::user(caller.user.id)),
-            evidence: Some(Evidence {
-                note: e
-                    .pause_reason
-                    .map(|r| format!("was paused: {}", r.as_str())),
-                ..Default::default()
-            }),
-            summary: format!("Resumed by {}", caller.user.name),
+        let evidence = Evidence {
+            note: e
+                .pause_reason
+                .map(|r| format!("was paused: {}", r.as_str())),
+            ..Default::default()
         };
-        self.store.insert_events(&mut tx, &[ev]).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        let summary = format!("Resumed by {}", caller.user.name);
+        let now = self.now();
+        match self
+            .resume_paused(e, Actor::user(caller.user.id), &summary, evidence, now)
+            .await?
+        {
+            Some(true) => {}
+            None => return Err(ServiceError::NotFound("sequence")),
+            // A reply or an unenroll won the race: report the state it left.
+            Some(false) => {
+                let state = self
+                    .store
+                    .enrollment(caller.account.id, id)
+                    .await?
+                    .map_or(EnrollmentState::Unknown, |r| r.enrollment.state);
+                return Err(ServiceError::EnrollmentNotPaused(state));
+            }
+        }
         self.enrollment_view_of(caller, id).await
     }
 
