@@ -51,6 +51,16 @@ pub fn testid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
 
+/// The panel's card for `email`, or the element `part` (a test id) inside it; `""` for the card.
+pub fn card(email: &str, part: &str) -> String {
+    let card = format!("{}[data-email=\"{email}\"]", testid("recipient-card"));
+    if part.is_empty() {
+        card
+    } else {
+        format!("{card} {}", testid(part))
+    }
+}
+
 /// Where screenshots go: `<workspace>/target/artifacts/screenshots` (or under `CARGO_TARGET_DIR`).
 pub fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -174,6 +184,16 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Unenrolls `email` from its panel card (Unenroll, then the inline confirmation) and waits
+    /// until the card says so.
+    pub async fn unenroll_from_card(&self, email: &str) -> Result<()> {
+        self.click(&card(email, "unenroll-button")).await?;
+        self.click(&card(email, "unenroll-confirm")).await?;
+        self.wait_for_attr(&card(email, ""), "data-status", "recently_unenrolled")
+            .await
+            .map(drop)
+    }
+
     /// A browser with default options, labelled `label` (the test's name).
     pub async fn launch(label: &str) -> Result<Browser> {
         Self::launch_with(BrowserOptions::new(label)).await

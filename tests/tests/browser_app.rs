@@ -51,13 +51,7 @@ async fn bulk_unenroll_of_three_contacts_confirms_the_count_and_unenrolls_them()
     let (seq, es) = enrolled(&t, 4).await?;
     let chosen = &es[..3];
     let b = Browser::launch("app-bulk").await?;
-    b.goto(&format!(
-        "{}/app/?token={}#/sequences/{}",
-        t.base,
-        t.token(),
-        seq.id
-    ))
-    .await?;
+    open_app(&b, &t, &t.token(), &format!("#/sequences/{}", seq.id)).await?;
     b.wait_for(&testid("enrollments-table")).await?;
 
     for e in chosen {
@@ -116,12 +110,12 @@ async fn focusing_a_scheduled_row_reveals_unenroll_which_removes_its_steps() -> 
     let (seq, es) = enrolled(&t, 2).await?;
     let (target, other) = (&es[0], &es[1]);
     let b = Browser::launch("app-scheduled").await?;
-    b.goto(&format!(
-        "{}/app/?token={}#/sequences/{}/scheduled",
-        t.base,
-        t.token(),
-        seq.id
-    ))
+    open_app(
+        &b,
+        &t,
+        &t.token(),
+        &format!("#/sequences/{}/scheduled", seq.id),
+    )
     .await?;
     b.wait_for(&testid("scheduled-table")).await?;
 
@@ -167,14 +161,10 @@ async fn focusing_a_scheduled_row_reveals_unenroll_which_removes_its_steps() -> 
     b.close().await
 }
 
-/// Opens the web app's record of contact `id`, signed in as the test user.
-async fn open_contact(b: &Browser, t: &TestApp, id: i64) -> Result<()> {
-    b.goto(&format!(
-        "{}/app/?token={}#/contacts/{id}",
-        t.base,
-        t.token()
-    ))
-    .await
+/// Opens the web app at `route` (`#/...`), signed in with `token`.
+async fn open_app(b: &Browser, t: &TestApp, token: &str, route: &str) -> Result<()> {
+    b.goto(&format!("{}/app/?token={token}{route}", t.base))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,7 +173,7 @@ async fn the_contact_records_unenroll_button_unenrolls_and_updates_the_record() 
     let (_, es) = enrolled(&t, 1).await?;
     let e = &es[0];
     let b = Browser::launch("app-contact").await?;
-    open_contact(&b, &t, e.contact.id).await?;
+    open_app(&b, &t, &t.token(), &format!("#/contacts/{}", e.contact.id)).await?;
     b.wait_for_attr(
         &testid("current-enrollment"),
         "data-enrollment-id",
@@ -243,7 +233,7 @@ async fn an_enrollment_held_for_review_is_resumed_from_the_contact_record() -> R
     assert_eq!(t.enrollment(e.id).await?.state, EnrollmentState::Paused);
 
     let b = Browser::launch("app-resume").await?;
-    open_contact(&b, &t, e.contact.id).await?;
+    open_app(&b, &t, &t.token(), &format!("#/contacts/{}", e.contact.id)).await?;
     b.wait_for_text(&testid("current-enrollment"), "Held for review")
         .await?;
     let button = b.wait_for(&testid("resume-button")).await?;
@@ -282,17 +272,11 @@ async fn an_admin_connects_and_disconnects_a_mailbox_from_the_web_app() -> Resul
         )
         .await?;
     let b = Browser::launch("app-mailboxes").await?;
-    b.goto(&format!(
-        "{}/app/?token={}#/sequences",
-        t.base,
-        t.app.session_token(&rep).token
-    ))
-    .await?;
+    open_app(&b, &t, &t.app.session_token(&rep).token, "#/sequences").await?;
     b.wait_for_text(&testid("current-user"), "Rey Rep").await?;
     assert!(b.find_now(&testid("nav-mailboxes")).await?.is_none());
     // The admin opens the page from the navigation.
-    b.goto(&format!("{}/app/?token={}#/sequences", t.base, t.token()))
-        .await?;
+    open_app(&b, &t, &t.token(), "#/sequences").await?;
     b.click(&testid("nav-mailboxes")).await?;
     b.wait_for(&testid("mailboxes-none")).await?;
     b.type_into(&testid("mailbox-address"), "rep@seller.example")

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use fantoccini::Locator;
 use sequencer_server::manifests::{self, BaseUrl, Deployment};
 use sequencer_tests::browser::{
-    frontend_dist, spawn_app_with_frontend, testid, Browser, BrowserOptions,
+    card, frontend_dist, spawn_app_with_frontend, testid, Browser, BrowserOptions,
 };
 use sequencer_tests::*;
 use shared::*;
@@ -96,15 +96,6 @@ async fn gmail(t: &TestApp, label: &str) -> Result<Gmail> {
     })
 }
 
-fn card(email: &str, part: &str) -> String {
-    let card = format!("{}[data-email=\"{email}\"]", testid("recipient-card"));
-    if part.is_empty() {
-        card
-    } else {
-        format!("{card} {}", testid(part))
-    }
-}
-
 /// Runs `f` inside the panel iframe of compose window `n`, then returns to the page.
 async fn in_panel<T>(b: &Browser, n: u32, f: impl AsyncFnOnce(&Browser) -> Result<T>) -> Result<T> {
     let frame = b
@@ -162,16 +153,7 @@ async fn a_recipient_added_in_gmail_compose_shows_the_panel_with_the_banner_and_
     b.screenshot("gmail-1-compose-enrolled-banner").await?;
 
     in_panel(b, 1, async |b| {
-        b.click(&card("ana@globex.example", "unenroll-button"))
-            .await?;
-        b.click(&card("ana@globex.example", "unenroll-confirm"))
-            .await?;
-        b.wait_for_attr(
-            &card("ana@globex.example", ""),
-            "data-status",
-            "recently_unenrolled",
-        )
-        .await?;
+        b.unenroll_from_card("ana@globex.example").await?;
         b.wait_for_text(&testid("announcer"), "was unenrolled from Q4 outbound.")
             .await
             .map(drop)

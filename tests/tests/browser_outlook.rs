@@ -6,7 +6,7 @@
 
 use anyhow::Result;
 use sequencer_tests::browser::{
-    frontend_dist, spawn_app_with_frontend, testid, Browser, BrowserOptions,
+    card, frontend_dist, spawn_app_with_frontend, testid, Browser, BrowserOptions,
 };
 use sequencer_tests::idp::{self, ms_claims, LocalIdp};
 use sequencer_tests::*;
@@ -14,15 +14,6 @@ use serde_json::{json, Value};
 use shared::*;
 
 const OFFICE_STUB: &str = include_str!("../data/hosts/office-stub.js");
-
-fn card(email: &str, part: &str) -> String {
-    let card = format!("{}[data-email=\"{email}\"]", testid("recipient-card"));
-    if part.is_empty() {
-        card
-    } else {
-        format!("{card} {}", testid(part))
-    }
-}
 
 fn person(email: &str, name: &str) -> Value {
     json!({ "emailAddress": email, "displayName": name })
@@ -114,16 +105,7 @@ async fn a_recipient_typed_in_outlook_shows_the_banner_and_unenroll_is_recorded_
     );
     b.screenshot("outlook-1-compose-enrolled-banner").await?;
 
-    b.click(&card("ana@globex.example", "unenroll-button"))
-        .await?;
-    b.click(&card("ana@globex.example", "unenroll-confirm"))
-        .await?;
-    b.wait_for_attr(
-        &card("ana@globex.example", ""),
-        "data-status",
-        "recently_unenrolled",
-    )
-    .await?;
+    b.unenroll_from_card("ana@globex.example").await?;
     b.wait_for_text(&testid("announcer"), "was unenrolled from Q4 outbound.")
         .await?;
     b.screenshot("outlook-2-compose-unenrolled").await?;
@@ -352,16 +334,7 @@ async fn without_a_session_the_panel_signs_in_through_nested_app_authentication(
         msal["requests"][0]["scopes"],
         json!([format!("api://{}/{}", idp::MS_CLIENT_ID, idp::MS_SCOPE)])
     );
-    b.click(&card("ana@globex.example", "unenroll-button"))
-        .await?;
-    b.click(&card("ana@globex.example", "unenroll-confirm"))
-        .await?;
-    b.wait_for_attr(
-        &card("ana@globex.example", ""),
-        "data-status",
-        "recently_unenrolled",
-    )
-    .await?;
+    b.unenroll_from_card("ana@globex.example").await?;
     let v = t.enrollment(e.id).await?;
     let by = v.ended_by.expect("actor");
     assert_eq!(

@@ -3,20 +3,11 @@
 //! Screenshots: `target/artifacts/screenshots/panel-*.png`.
 
 use anyhow::{Context, Result};
-use sequencer_tests::browser::{spawn_app_with_frontend, testid, Browser};
+use sequencer_tests::browser::{card, spawn_app_with_frontend, testid, Browser};
 use sequencer_tests::*;
 use shared::*;
 
 /// The card for `email`, or a part of it (`part` is a testid, or "" for the card itself).
-fn card(email: &str, part: &str) -> String {
-    let card = format!("{}[data-email=\"{email}\"]", testid("recipient-card"));
-    if part.is_empty() {
-        card
-    } else {
-        format!("{card} {}", testid(part))
-    }
-}
-
 /// A contact "Ana Tester" at ana@globex.example, enrolled in "Q4 outbound"; returns its enrollment.
 async fn enrolled_ana(t: &TestApp) -> Result<EnrollmentView> {
     let c = t.contact("ana@globex.example", "Ana", None).await?;
