@@ -320,16 +320,11 @@ fn decide(
         None => status_from_text(diag).or_else(|| status_from_text(human)),
     };
     let (mut reason, mut group) = pick_reason(diag, status.as_deref(), human);
-    if reason == "undefined"
-        && !c.failed_recipients.is_empty()
-        && c.failed_recipients
-            .iter()
-            .all(|a| a.ends_with("@googlegroups.com"))
-    {
-        // Google Groups answers a post it will not take (not a member, posting closed, no such
-        // group) with a localized notice and no status: the list refused this sender.
-        (reason, group) = ("rejected", Group::Policy);
-        signals.push("list:google-groups".into());
+    if reason == "undefined" {
+        if let Some(signal) = reason::list_refusal(&c.failed_recipients) {
+            (reason, group) = ("rejected", Group::Policy);
+            signals.push(signal.into());
+        }
     }
     let command = failed_command(diag).or_else(|| failed_command(human));
     if let Some(cmd) = command {

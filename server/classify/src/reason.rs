@@ -379,6 +379,19 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("rcpt to", "userunknown", Group::Hard),
 ];
 
+/// List hosts that answer a post they will not take (a non-member, posting closed, no such
+/// group) with a localized notice and no status: `(recipient domain, signal)`. Such a failure
+/// means the list refused this sender, not that an address is bad.
+const LIST_HOSTS: &[(&str, &str)] = &[("googlegroups.com", "list:google-groups")];
+
+/// The signal of the list host every failed recipient belongs to, if any.
+pub(crate) fn list_refusal(recipients: &[String]) -> Option<&'static str> {
+    LIST_HOSTS.iter().find_map(|(domain, signal)| {
+        let on_host = |a: &String| a.rsplit_once('@').is_some_and(|(_, d)| d == *domain);
+        (!recipients.is_empty() && recipients.iter().all(on_host)).then_some(*signal)
+    })
+}
+
 static PHRASE_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)

@@ -249,6 +249,7 @@ fn refusal_prefixes_yield_to_the_reason_that_follows() {
 #[test]
 fn rfc822_address_type_is_not_a_compliance_complaint() {
     let c = bsd("rfc3464-04.eml");
+    assert_eq!(c.class, Class::BounceSoft, "{c:?}");
     assert!(
         !c.signals.iter().any(|s| s == "reason:notcompliantrfc"),
         "{c:?}"
