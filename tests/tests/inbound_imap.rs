@@ -1,7 +1,8 @@
 //! IMAP end to end against a real Dovecot: the first sync marks where new mail starts, later
-//! syncs ingest new messages from every chosen folder once, the IDLE watcher picks mail up as
-//! it arrives, the watcher set follows mailboxes connected, changed and disconnected over HTTP
-//! while it runs, and credentials are stored sealed yet still log in.
+//! syncs ingest new messages from every chosen folder once, the IDLE watchers (one session per
+//! folder) pick mail up as it arrives in any chosen folder, the watcher set follows mailboxes
+//! connected, changed and disconnected over HTTP while it runs, and credentials are stored
+//! sealed yet still log in.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use shared::*;
 
 both_backends! {
     polling_ingests_new_mail_from_the_chosen_folders_once => polling;
-    the_idle_watcher_unenrolls_as_soon_as_a_reply_lands => idle_watcher;
+    the_idle_watcher_unenrolls_as_soon_as_a_reply_lands_in_any_chosen_folder => idle_watcher;
     watchers_follow_mailboxes_connected_changed_and_deleted_while_running => live_watchers;
     credentials_are_stored_sealed_and_legacy_plaintext_still_logs_in => sealed_credentials;
 }
@@ -157,19 +158,37 @@ async fn polling(db: Db) -> Result<()> {
 }
 
 async fn idle_watcher(db: Db) -> Result<()> {
-    let s = setup(db, &["ana@globex.example"]).await?;
+    let s = setup(db, &["ana@globex.example", "bob@initech.example"]).await?;
     let (t, imap) = (&s.t, &s.imap);
-    let [ana] = s.ids[..] else {
+    let [ana, bob] = s.ids[..] else {
         anyhow::bail!("one enrollment per address")
     };
     let mb = connect_mailbox(t, imap).await?;
+    // The idle timeout (2 min) is far beyond `wait_until`'s 15 s: mail is seen because the
+    // folder's IDLE reported it, in the inbox and in the other chosen folder alike.
     let watcher = {
         let (app, mb) = (t.app.clone(), mb.clone());
-        tokio::spawn(async move { app.watch_mailbox(mb, Duration::from_secs(30)).await })
+        tokio::spawn(async move { app.watch_mailbox(mb, Duration::from_secs(120)).await })
     };
-    wait_until("the watcher's first sync", || s.synced(mb.id, "INBOX")).await?;
+    wait_until("the watcher's first sync of INBOX", || {
+        s.synced(mb.id, "INBOX")
+    })
+    .await?;
+    wait_until("the watcher's first sync of Replies", || {
+        s.synced(mb.id, "Replies")
+    })
+    .await?;
     s.reply("INBOX", "1.ana", "ana@globex.example", ana).await?;
-    wait_until("the reply is picked up while idling", || s.replied(ana)).await?;
+    wait_until("the inbox reply is picked up while idling", || {
+        s.replied(ana)
+    })
+    .await?;
+    s.reply("Replies", "1.bob", "bob@initech.example", bob)
+        .await?;
+    wait_until("the Replies reply is picked up while idling", || {
+        s.replied(bob)
+    })
+    .await?;
     watcher.abort();
     Ok(())
 }

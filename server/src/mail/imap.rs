@@ -1,7 +1,8 @@
 //! The IMAP inbound adapter: fetch new messages of a connected mailbox's folders and hand each
 //! to `App::handle_inbound`. Remembers UIDVALIDITY and the last UID per folder; the first sync of
-//! a folder only records where "new" starts (history is not replayed). `watch` keeps a session
-//! open and waits with IDLE where the server supports it, polling otherwise.
+//! a folder only records where "new" starts (history is not replayed). `watch_mailbox` keeps a
+//! session open per chosen folder (IDLE watches only the selected folder) and waits with IDLE
+//! where the server supports it, polling otherwise.
 //!
 //! Authentication: LOGIN with a password, or SASL XOAUTH2 with an OAuth2 access token; both are
 //! stored sealed and opened only here, to log in (`App::imap_login_settings`).
@@ -202,32 +203,52 @@ impl App {
         Ok(report)
     }
 
-    /// Keeps one mailbox in sync until the task is dropped: sync, then IDLE on the first folder
-    /// (at most `every`) when the server supports it, else sleep `every`. Errors are logged and
-    /// retried after `every`.
+    /// Keeps one mailbox in sync until the task is dropped: one session per chosen folder
+    /// (IMAP IDLE watches only the selected folder), each syncing its folder and then waiting
+    /// in IDLE (at most `every`) when the server supports it, else sleeping `every`. A folder
+    /// whose session fails is logged and reconnected after `every`; the others carry on.
     pub async fn watch_mailbox(&self, mailbox: Mailbox, every: Duration) {
+        let folders = match self.imap_login_settings(&mailbox) {
+            Ok(Some(s)) => folders(&s),
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(mailbox = mailbox.id, error = %e, "IMAP credentials cannot be opened");
+                return;
+            }
+        };
+        let watchers = folders
+            .iter()
+            .map(|folder| self.watch_folder(&mailbox, folder, every));
+        futures_util::future::join_all(watchers).await;
+    }
+
+    async fn watch_folder(&self, mailbox: &Mailbox, folder: &str, every: Duration) {
         loop {
-            if let Err(e) = self.watch_session(&mailbox, every).await {
-                tracing::warn!(mailbox = mailbox.id, error = %e, "IMAP session ended; reconnecting");
+            if let Err(e) = self.watch_session(mailbox, folder, every).await {
+                tracing::warn!(mailbox = mailbox.id, folder, error = %e, "IMAP session ended; reconnecting");
             }
             tokio::time::sleep(every).await;
         }
     }
 
-    async fn watch_session(&self, mailbox: &Mailbox, every: Duration) -> Result<(), ImapError> {
+    async fn watch_session(
+        &self,
+        mailbox: &Mailbox,
+        folder: &str,
+        every: Duration,
+    ) -> Result<(), ImapError> {
         let settings = self
             .imap_login_settings(mailbox)?
             .ok_or(ImapError::NotConfigured)?;
         let mut session = connect(&settings).await?;
         let idle = session.capabilities().await?.has_str("IDLE");
         loop {
-            self.sync_folders(&mut session, mailbox, &settings).await?;
+            // `sync_folder` leaves the folder selected, which is what IDLE watches.
+            self.sync_folder(&mut session, mailbox, folder).await?;
             if !idle {
                 tokio::time::sleep(every).await;
                 continue;
             }
-            let first = folders(&settings).remove(0);
-            session.select(&first).await?;
             let mut handle = session.idle();
             handle.init().await?;
             let (wait, _stop) = handle.wait_with_timeout(every);
