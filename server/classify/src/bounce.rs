@@ -389,6 +389,18 @@ fn decide(
         };
         group = Group::Soft;
     }
+    if reason == "undefined" {
+        if let Some(mut inner) = doc.wrapped.as_deref().and_then(wrapped_failure) {
+            // The notice says only that delivery failed; the bounce it wraps says why.
+            signals.push("wrapped:bounce".into());
+            signals.append(&mut inner.signals);
+            inner.signals = signals;
+            if inner.failed_recipients.is_empty() {
+                inner.failed_recipients = c.failed_recipients;
+            }
+            return inner;
+        }
+    }
     signals.push(format!("reason:{reason}"));
     if let Some(s) = &status {
         signals.push(format!("dsn:status={s}"));
@@ -401,6 +413,24 @@ fn decide(
     c.bounce_status = status;
     c.signals = signals;
     c
+}
+
+/// The failure an embedded message reports, when it is itself a bounce (delivery-status
+/// records, or a bounce phrase in its text) that names a reason.
+fn wrapped_failure(inner: &Doc) -> Option<Classification> {
+    let human = text::cut_original(&inner.body);
+    let records = if inner.has_dsn_part {
+        dsn::parse(&inner.dsn)
+    } else if has_inline_dsn(&inner.body) {
+        dsn::parse(&inner.body)
+    } else {
+        Vec::new()
+    };
+    if records.is_empty() && !hit(&BODY_AC, human) {
+        return None;
+    }
+    let c = decide(inner, human, records, Vec::new());
+    (c.class.is_bounce() && !c.signals.iter().any(|s| s == "reason:undefined")).then_some(c)
 }
 
 /// The failed address of a DSN block: `Final-Recipient` when it is a usable address, else

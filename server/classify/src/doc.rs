@@ -34,12 +34,22 @@ pub(crate) struct Doc {
     pub has_mdn: bool,
     /// Headers of the embedded original (message/rfc822 or text/rfc822-headers parts).
     pub embedded: String,
+    /// The first embedded message (message/rfc822, top level only), parsed the same way:
+    /// gateways (InterScan, IronPort) wrap the bounce they got from the next hop in a notice
+    /// of their own that says only "could not be delivered".
+    pub wrapped: Option<Box<Doc>>,
 }
 
 impl Doc {
     /// `None` when the bytes hold no header at all.
     pub fn parse(raw: &[u8]) -> Option<Doc> {
         let msg = parse_message(raw)?;
+        Doc::from_message(&msg, raw, true)
+    }
+
+    /// `raw`: the message's bytes (read as text when its MIME structure is broken);
+    /// `outer`: keep the first embedded message as [`Doc::wrapped`] (one level deep).
+    fn from_message(msg: &Message<'_>, raw: &[u8], outer: bool) -> Option<Doc> {
         if msg.headers().is_empty() {
             return None;
         }
@@ -60,6 +70,7 @@ impl Doc {
             has_arf_part: false,
             has_mdn: false,
             embedded: String::new(),
+            wrapped: None,
         };
         if let Some(addr) = msg.from().and_then(|a| a.first()) {
             doc.from = addr.address().map(str::to_lowercase);
@@ -79,7 +90,7 @@ impl Doc {
                 doc.report_type = ct.attribute("report-type").map(|s| s.to_ascii_lowercase());
             }
         }
-        doc.collect_parts(&msg);
+        doc.collect_parts(msg, outer);
         if doc.body.trim().is_empty() && doc.dsn.is_empty() {
             // A broken MIME structure (e.g. a `boundary=` parameter written on its own,
             // unfolded line) leaves no readable part: read the raw body as text instead.
@@ -94,7 +105,7 @@ impl Doc {
         Some(doc)
     }
 
-    fn collect_parts(&mut self, msg: &Message<'_>) {
+    fn collect_parts(&mut self, msg: &Message<'_>, outer: bool) {
         let mut html = String::new();
         for part in &msg.parts {
             let (ctype, sub) = part
@@ -121,6 +132,9 @@ impl Doc {
                 }
                 PartType::Message(m) => {
                     let raw = m.raw_message();
+                    if outer && self.wrapped.is_none() {
+                        self.wrapped = Doc::from_message(m, raw, false).map(Box::new);
+                    }
                     let end = text::find_bytes(raw, b"\n\r\n")
                         .or_else(|| text::find_bytes(raw, b"\n\n"))
                         .unwrap_or(raw.len().min(MAX_BODY));

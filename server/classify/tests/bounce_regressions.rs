@@ -294,3 +294,19 @@ fn microsoft_5_4_1_access_denied_is_an_unknown_recipient() {
     assert_eq!(c.class, Class::BounceHard, "{c:?}");
     assert!(c.signals.iter().any(|s| s == "reason:userunknown"), "{c:?}");
 }
+
+/// A gateway's own notice says only "could not be delivered" and attaches, as message/rfc822,
+/// the bounce it got from the next hop: a delivery report (X5) or a Sendmail transcript
+/// (InterScan). The wrapped bounce gives the reason and the recipient; the outer notice's
+/// Received lines (`for <shironeko@...>`) must not.
+#[test]
+fn a_bounce_wrapped_by_a_gateway_gives_the_reason() {
+    let c = bsd("lhost-x5-01.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert_eq!(c.failed_recipients, ["kijitora@neko.example.org"], "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "wrapped:bounce"), "{c:?}");
+    let c = bsd("lhost-trendmicro-03.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert_eq!(c.failed_recipients, ["kijitora@example.jp"], "{c:?}");
+    assert_eq!(c.bounce_status.as_deref(), Some("5.1.1"), "{c:?}");
+}
