@@ -376,8 +376,14 @@ fn decide(
         }
         _ => {}
     }
+    // The reporting MTA gave up (`Action: failed`) on a mailbox the next hop said does not
+    // exist (X.1.1), even though that hop answered with a 4xx: retrying cannot succeed.
+    let gave_up_on_mailbox = status.as_deref() == Some("4.1.1")
+        && reason == "userunknown"
+        && first.is_some_and(|r| r.action.as_deref().is_some_and(|a| a.starts_with("fail")));
     if group == Group::Hard
         && reason != "notaccept"
+        && !gave_up_on_mailbox
         && status.as_deref().is_some_and(|s| s.starts_with('4'))
     {
         // A 4.x.x status is transient by definition (RFC 3463): a DNS lookup that failed

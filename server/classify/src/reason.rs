@@ -131,6 +131,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("email authentication", "authfailure", Group::Policy),
     // --- policy: relaying ---
     ("relay access denied", "norelaying", Group::Policy),
+    ("not configured to relay", "norelaying", Group::Policy),
     ("relaying denied", "norelaying", Group::Policy),
     ("relay not permitted", "norelaying", Group::Policy),
     ("relaying not allowed", "norelaying", Group::Policy),
@@ -180,11 +181,26 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("not resolve", "requireptr", Group::Policy),
     ("no reverse", "requireptr", Group::Policy),
     ("poor reputation", "badreputation", Group::Policy),
+    // Yahoo TSS04 "temporarily deferred due to unexpected volume or user complaints".
+    ("user complaints", "badreputation", Group::Policy),
     ("bad reputation", "badreputation", Group::Policy),
     ("low reputation", "badreputation", Group::Policy),
     ("ip reputation", "badreputation", Group::Policy),
     ("sender reputation", "badreputation", Group::Policy),
+    // cPanel's Exim: "The account or domain may not exist, they may be blacklisted, or
+    // missing the proper dns entries": the first guess is what it saw.
+    (
+        "account or domain may not exist",
+        "userunknown",
+        Group::Hard,
+    ),
     ("blacklist", "blocked", Group::Policy),
+    // The server refused this client at the greeting (Postfix: "server refused to talk to
+    // me: 554 ..."; iCloud: "554 ... ESMTP not accepting connections").
+    ("refused to talk to me", "blocked", Group::Policy),
+    // qmail: "Connected to 192.0.2.1 but my name was rejected" (HELO refused).
+    ("my name was rejected", "blocked", Group::Policy),
+    ("not accepting connections", "blocked", Group::Policy),
     ("blocklist", "blocked", Group::Policy),
     ("black list", "blocked", Group::Policy),
     ("block list", "blocked", Group::Policy),
@@ -234,6 +250,7 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("authentication required", "securityerror", Group::Policy),
     ("encryption required", "securityerror", Group::Policy),
     ("starttls", "failedstarttls", Group::Soft),
+    ("does not support tls", "failedstarttls", Group::Soft),
     ("syntax error", "syntaxerror", Group::Policy),
     // --- address does not exist (hard) ---
     ("user unknown", "userunknown", Group::Hard),
@@ -344,6 +361,8 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("has been delayed", "expired", Group::Soft),
     ("undeliverable for", "expired", Group::Soft),
     ("giving up", "expired", Group::Soft),
+    // IMail: "Delivery failed 20 attempts: user@example.com".
+    ("attempts:", "expired", Group::Soft),
     ("gave up", "expired", Group::Soft),
     ("timed out", "networkerror", Group::Soft),
     ("timeout", "networkerror", Group::Soft),
@@ -438,6 +457,8 @@ pub(crate) fn from_status(code: &str) -> Option<(&'static str, Group)> {
         ("2", "2") => ("mailboxfull", Group::Soft),
         ("2", "3") => ("mesgtoobig", Group::Soft),
         ("3", "4") => ("mesgtoobig", Group::Soft),
+        // RFC 3463 X.3.2 "System not accepting network messages", in its permanent form.
+        ("3", "2") => ("notaccept", Group::Hard),
         ("3", _) => ("systemerror", Group::Soft),
         ("4", "4") => ("hostunknown", Group::Hard),
         ("4", "7") => ("expired", Group::Soft),

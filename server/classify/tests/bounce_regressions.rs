@@ -310,3 +310,58 @@ fn a_bounce_wrapped_by_a_gateway_gives_the_reason() {
     assert_eq!(c.failed_recipients, ["kijitora@example.jp"], "{c:?}");
     assert_eq!(c.bounce_status.as_deref(), Some("5.1.1"), "{c:?}");
 }
+
+/// RFC 3463 X.3.2 "System not accepting network messages" in its permanent form: the host
+/// takes no mail, like a null MX.
+#[test]
+fn permanent_5_3_2_means_the_host_takes_no_mail() {
+    let c = bsd("lhost-dragonfly-16.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+    assert_eq!(c.bounce_status.as_deref(), Some("5.3.2"), "{c:?}");
+}
+
+/// `Action: failed` on `450 4.1.1 ... User unknown in virtual alias table`: the reporting MTA
+/// gave up on a mailbox that does not exist; a retry cannot succeed.
+#[test]
+fn a_failed_action_on_4_1_1_user_unknown_is_hard() {
+    let c = bsd("lhost-postfix-05.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+}
+
+/// Refused before any address was looked at: Postfix "server refused to talk to me", iCloud
+/// "ESMTP not accepting connections", qmail "my name was rejected" (HELO), a relay refusal, and
+/// Yahoo's TSS04 deferral for "user complaints" (4.7.0). The sender is refused, whatever the
+/// status class says.
+#[test]
+fn refusals_of_the_sending_host_are_policy() {
+    for f in [
+        "lhost-postfix-49.eml",
+        "lhost-postfix-50.eml",
+        "lhost-sendmail-56.eml",
+        "lhost-qmail-04.eml",
+        "lhost-postfix-44.eml",
+        "lhost-postfix-74.eml",
+        "rhost-yahooinc-02.eml",
+    ] {
+        let c = bsd(f);
+        assert_eq!(c.class, Class::BouncePolicy, "{f}: {c:?}");
+    }
+}
+
+/// Transient causes in words no status backs: a receiving server without TLS (Gmail: "500
+/// Remote server does not support TLS") and IMail giving up ("Delivery failed 20 attempts").
+#[test]
+fn missing_tls_and_exhausted_retries_are_soft() {
+    for f in ["lhost-gmail-07.eml", "lhost-imailserver-04.eml"] {
+        let c = bsd(f);
+        assert_eq!(c.class, Class::BounceSoft, "{f}: {c:?}");
+    }
+}
+
+/// cPanel's Exim: "The account or domain may not exist, they may be blacklisted, or missing the
+/// proper dns entries". The first guess is what it saw; "blacklisted" is a hedge.
+#[test]
+fn cpanel_may_not_exist_is_hard() {
+    let c = bsd("lhost-exim-31.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+}
