@@ -229,6 +229,11 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
     if failed_hdr {
         signals.push("header:x-failed-recipients".into());
     }
+    if !is_report && records.is_empty() {
+        if let Some(c) = list_refusal_notice(doc, human, &signals) {
+            return Some(c);
+        }
+    }
     let evidence = is_report
         || failed_hdr
         || (system_sender && (subject_hit || body_hit || !records.is_empty()))
@@ -241,6 +246,66 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
         signals.push("body:bounce-phrase".into());
     }
     Some(decide(doc, human, records, signals))
+}
+
+/// Headers only a mailing-list manager writes on its own notices (fml, Mailman, Sympa, ezmlm,
+/// Majordomo, Google Groups and anything RFC 2369/2919 compliant).
+const LIST_MANAGER_HEADERS: &[&str] = &[
+    "list-id",
+    "list-subscribe",
+    "list-help",
+    "x-mlserver",
+    "x-ml-name",
+    "x-mailman-version",
+    "x-sympa-to",
+    "mailing-list",
+];
+
+/// What a list manager says when it refuses a post from a non-member or a closed list.
+/// Said to the poster, so a list's own mail that mentions members is not a refusal; a
+/// moderation hold ("post by non-member to a members-only list") is not one either.
+const LIST_REFUSALS: &[&str] = &[
+    "you are not a member",
+    "not a member of this mailing list",
+    "you are not allowed to post",
+    "you are not allowed to send to",
+    "you are not authorized to post",
+];
+
+static LIST_REFUSAL_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(LIST_REFUSALS));
+
+/// A list manager's notice that it refused the post: the list (the address written as a
+/// recipient, `<list@host>`) is unreachable for this sender, which is policy, as for the
+/// list hosts of `reason::list_refusal`.
+fn list_refusal_notice(doc: &Doc, human: &str, signals: &[String]) -> Option<Classification> {
+    let from_list = LIST_MANAGER_HEADERS.iter().any(|h| doc.header(h).is_some());
+    if !from_list {
+        return None;
+    }
+    let at = LIST_REFUSAL_AC.as_ref()?.find(human)?.start();
+    // The list is named on the refusal's own line ("... of this mailing list <list@host>.");
+    // other addresses of the notice are its control and owner addresses.
+    let start = human[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = human[at..].find('\n').map_or(human.len(), |i| at + i);
+    let on_line: Vec<String> = text::addresses(&human[start..end])
+        .into_iter()
+        .map(|(_, a)| a)
+        .filter(|a| doc.from.as_deref() != Some(a.as_str()) && !doc.to.contains(a))
+        .collect();
+    let recipients = if on_line.is_empty() {
+        recipients::from_text(doc, human)
+    } else {
+        on_line
+    };
+    if recipients.is_empty() {
+        return None;
+    }
+    let mut c = Classification::new(Class::BouncePolicy);
+    c.failed_recipients = recipients;
+    c.signals = signals.to_vec();
+    c.signals.push("list:refused-post".into());
+    c.signals.push("reason:rejected".into());
+    Some(c)
 }
 
 fn has_inline_dsn(body: &str) -> bool {

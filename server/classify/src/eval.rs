@@ -12,7 +12,9 @@
 //! - recipient right: our failed recipients equal the labelled set (case-insensitive);
 //! - group agreement: hard/soft/policy equals the label's group (corpus README grouping,
 //!   `suspend` counted as hard; `onhold`/`undefined` rows are not scored). Maintainer labels
-//!   win over Sisimai-derived hints where both exist; a delay notice counts as soft;
+//!   win over Sisimai-derived hints where both exist; a delay notice counts as soft; a
+//!   "no longer in use" auto-reply (`left_company`) agrees with a `suspend` label (the corpus
+//!   README: "Treat it like an invalid contact; Sisimai now calls this `suspend`");
 //! - auto-reply samples: class and return date exactly as in `ooo-autoreply-samples/labels.tsv`.
 
 use std::collections::BTreeMap;
@@ -111,6 +113,8 @@ struct Expect {
     recipients: Vec<String>,
     group: Option<Class>,
     bounce: bool,
+    /// Labelled `suspend` (mailbox disabled / no longer in use).
+    suspend: bool,
 }
 
 fn tsv(path: &Path) -> Vec<BTreeMap<String, String>> {
@@ -153,6 +157,7 @@ fn expectations(root: &Path) -> Vec<Expect> {
                 recipients: if rcpt.is_empty() { vec![] } else { vec![rcpt] },
                 group: reason_group(reason),
                 bounce,
+                suspend: reason == "suspend",
             }),
         }
     }
@@ -178,6 +183,7 @@ fn expectations(root: &Path) -> Vec<Expect> {
             recipients: vec![rcpt.to_lowercase()],
             group,
             bounce,
+            suspend: reason == "suspend",
         });
     }
     let rb = root.join("ruby-bounce_email");
@@ -192,6 +198,7 @@ fn expectations(root: &Path) -> Vec<Expect> {
             recipients: vec![get(&row, "sisimai_observed_recipient").to_lowercase()],
             group,
             bounce: get(&row, "expected_bounced") == "true",
+            suspend: get(&row, "sisimai_observed_reason") == "suspend",
         });
     }
     out
@@ -250,7 +257,10 @@ pub fn evaluate(corpora_root: &Path) -> EvalReport {
         }
         if let Some(g) = e.group {
             r.groups_scored += 1;
-            if c.class == g || (c.class == Class::DelayNotice && g == Class::BounceSoft) {
+            let same = c.class == g
+                || (c.class == Class::DelayNotice && g == Class::BounceSoft)
+                || (c.class == Class::LeftCompany && e.suspend);
+            if same {
                 r.groups_agree += 1;
             } else {
                 r.misses.push(format!(

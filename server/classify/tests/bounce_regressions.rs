@@ -365,3 +365,24 @@ fn cpanel_may_not_exist_is_hard() {
     let c = bsd("lhost-exim-31.eml");
     assert_eq!(c.class, Class::BounceHard, "{c:?}");
 }
+
+/// fml refusing a post from a non-member: no bounce headers, only the list manager's notice.
+/// The list is unreachable for this sender (policy, like the list hosts of `list_refusal`),
+/// and the failed address is the list named on the refusal's line, not its `-ctl` address.
+#[test]
+fn a_list_manager_refusing_a_non_member_is_policy_for_the_list() {
+    let c = bsd("lhost-fml-02.eml");
+    assert_eq!(c.class, Class::BouncePolicy, "{c:?}");
+    assert_eq!(c.failed_recipients, ["neko-nyaan@example.org"], "{c:?}");
+    assert!(c.signals.iter().any(|s| s == "list:refused-post"), "{c:?}");
+}
+
+/// A list's own mail that talks about members is list mail, not a refusal.
+#[test]
+fn list_mail_about_members_is_not_a_refusal() {
+    let raw = b"From: news@lists.example.org\r\nTo: rep@seller.example\r\nSubject: Digest\r\n\
+List-Id: <news.lists.example.org>\r\n\r\nWelcome to our members-only list. Post by non-member \
+is held for <mod@lists.example.org>.\r\n";
+    let c = classify(raw);
+    assert_eq!(c.class, Class::ListMail, "{c:?}");
+}

@@ -21,4 +21,4 @@ fn corpus_figures_meet_the_targets() {
 
 /// The group target is 95%; this floor is what the classifier reaches today, as a regression
 /// guard, until the target is met.
-const GROUP_FLOOR: f64 = 93.5;
+const GROUP_FLOOR: f64 = 93.8;
