@@ -342,16 +342,11 @@ fn decide(
         c.signals = signals;
         return c;
     }
-    if failed.is_empty() && (delayed || (records.is_empty() && delay_only(human))) {
-        c.class = Class::DelayNotice;
+    // Only delayed (the issue: "`Action: delayed` is only a delay notice"). Its cause is still
+    // read below, as evidence (`cause:*`), but it never makes the notice a bounce.
+    let delay = failed.is_empty() && (delayed || (records.is_empty() && delay_only(human)));
+    if delay {
         signals.push("dsn:action=delayed".into());
-        c.failed_recipients = records.iter().filter_map(addr).collect();
-        if c.failed_recipients.is_empty() {
-            c.failed_recipients = recipients::from_text(doc, human);
-        }
-        c.bounce_status = records.iter().find_map(|r| r.status.clone());
-        c.signals = signals;
-        return c;
     }
     let chosen: Vec<&RecipientStatus> = if failed.is_empty() {
         records.iter().collect()
@@ -412,11 +407,13 @@ fn decide(
     let said = if diag.is_empty() { human } else { diag };
     // "User unknown" / "Unknown user" / "No such user" with no stage and no addressing code is what content
     // filters and gateways say after they accepted the recipient; Postfix-style
-    // `<user@host>: User unknown` is the RCPT TO wording and stays a bad address.
+    // `<user@host>: User unknown` is the RCPT TO wording and stays a bad address, as does the
+    // mailbox server's own `Unknown user: name` (IMail, Sendmail's mail.local).
     let generic_unknown = (text::contains_ci(said, "user unknown")
         || text::contains_ci(said, "unknown user")
         || text::contains_ci(said, "no such user"))
-        && !text::contains_ci(&text::unfold(said), ">: user unknown");
+        && !text::contains_ci(&text::unfold(said), ">: user unknown")
+        && !text::contains_ci(said, "unknown user:");
     if command == Some(Command::Rcpt) && group == Group::Policy && reason != "userunknown" {
         // Refused at RCPT TO in words that say the mailbox does not exist ("550 5.7.1 No such
         // user!"): the words win over a security-class code.
@@ -460,7 +457,7 @@ fn decide(
         };
         group = Group::Soft;
     }
-    if reason == "undefined" {
+    if reason == "undefined" && !delay {
         if let Some(mut inner) = doc.wrapped.as_deref().and_then(wrapped_failure) {
             // The notice says only that delivery failed; the bounce it wraps says why.
             signals.push("wrapped:bounce".into());
@@ -476,11 +473,19 @@ fn decide(
     if let Some(s) = &status {
         signals.push(format!("dsn:status={s}"));
     }
+    if delay && reason == "undefined" {
+        // A delay says by itself that the failure is temporary.
+        group = Group::Soft;
+    }
     c.class = match group {
+        _ if delay => Class::DelayNotice,
         Group::Hard => Class::BounceHard,
         Group::Soft => Class::BounceSoft,
         Group::Policy => Class::BouncePolicy,
     };
+    if delay {
+        signals.push(format!("cause:{}", group.as_str()));
+    }
     c.bounce_status = status;
     c.signals = signals;
     c
@@ -541,10 +546,20 @@ fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, 
             "5.0.0" | "4.0.0" | "5.5.0" | "5.0.1" | "5.3.0" | "5.4.1"
         )
     });
-    if let Some(r) = specific.and_then(reason::from_status) {
+    // qmail appends its own guess to the remote server's words, `(#5.1.1)`: the words first.
+    let qmail_guess = status.is_some_and(|s| {
+        text::contains_ci(diag, &format!("(#{s})")) || text::contains_ci(human, &format!("(#{s})"))
+    });
+    if let Some(r) = specific
+        .filter(|_| !qmail_guess)
+        .and_then(reason::from_status)
+    {
         return r;
     }
     if let Some(r) = reason::from_text(human) {
+        return r;
+    }
+    if let Some(r) = specific.and_then(reason::from_status) {
         return r;
     }
     match status.map(|s| s.starts_with('4')) {

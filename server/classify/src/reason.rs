@@ -14,6 +14,16 @@ pub(crate) enum Group {
     Policy,
 }
 
+impl Group {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Group::Hard => "hard",
+            Group::Soft => "soft",
+            Group::Policy => "policy",
+        }
+    }
+}
+
 /// `(phrase, reason, group)`; earlier rows win when several match.
 /// Phrases are matched case-insensitively against the diagnostic text.
 const PHRASES: &[(&str, &str, Group)] = &[
@@ -194,6 +204,9 @@ const PHRASES: &[(&str, &str, Group)] = &[
         "userunknown",
         Group::Hard,
     ),
+    // qmail's DNS failure: "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)";
+    // before the "ip address" refusal wording below.
+    ("couldn't find a mail exchanger", "hostunknown", Group::Hard),
     ("blacklist", "blocked", Group::Policy),
     // The server refused this client at the greeting (Postfix: "server refused to talk to
     // me: 554 ..."; iCloud: "554 ... ESMTP not accepting connections").
@@ -312,6 +325,9 @@ const PHRASES: &[(&str, &str, Group)] = &[
     ("moved to", "hasmoved", Group::Hard),
     // Gmail's DNS error text: the domain exists but publishes no MX ("NOERROR"), or does not
     // exist at all ("NXDOMAIN"). A definitive DNS answer, whatever status code frames it.
+    // Gmail: every lookup (MX, AAAA, A) "had no relevant answers": no record at all, which it
+    // retries (4.0.0), unlike a null MX (RFC 7505), an explicit "accepts no mail" (next row).
+    ("had no relevant answers", "networkerror", Group::Soft),
     ("responded with code noerror", "notaccept", Group::Hard),
     ("responded with code nxdomain", "hostunknown", Group::Hard),
     ("host unknown", "hostunknown", Group::Hard),
@@ -422,8 +438,16 @@ static PHRASE_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
 /// The best phrase match in `text`: the earliest row of [`PHRASES`] found anywhere.
 pub(crate) fn from_text(text: &str) -> Option<(&'static str, Group)> {
     let ac = PHRASE_AC.as_ref()?;
+    // A phrase starts a word: "virus" is not found in "antivirus".
+    let starts_word = |at: usize| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    };
     let best = ac
         .find_overlapping_iter(text)
+        .filter(|m| starts_word(m.start()))
         .map(|m| m.pattern().as_usize())
         .min()?;
     PHRASES.get(best).map(|p| (p.1, p.2))

@@ -386,3 +386,64 @@ is held for <mod@lists.example.org>.\r\n";
     let c = classify(raw);
     assert_eq!(c.class, Class::ListMail, "{c:?}");
 }
+
+/// A delay notice stays a delay notice, but says why it is delayed (`cause:*`): Exim's
+/// "Delay reason: ... 450 service permits 2 unverifyable sending IPs" refuses the sender, a
+/// notice with no stated cause is merely temporary, and an antivirus footer ("analizado con
+/// NOD32 antivirus") is not a virus finding: phrases start a word.
+#[test]
+fn delay_notices_state_their_cause() {
+    let cause = |c: &Classification| {
+        c.signals
+            .iter()
+            .find_map(|s| s.strip_prefix("cause:").map(str::to_string))
+    };
+    let c = bsd("lhost-exim-38.eml");
+    assert_eq!(c.class, Class::DelayNotice, "{c:?}");
+    assert_eq!(cause(&c).as_deref(), Some("policy"), "{c:?}");
+    let c = corpus("php-bounce-handler-zoonru/eml/46.eml");
+    assert_eq!(c.class, Class::DelayNotice, "{c:?}");
+    assert_eq!(cause(&c).as_deref(), Some("soft"), "{c:?}");
+    assert!(
+        !c.signals.iter().any(|s| s == "reason:virusdetected"),
+        "{c:?}"
+    );
+    let c = bsd("lhost-gmail-06.eml");
+    assert_eq!(c.class, Class::DelayNotice, "{c:?}");
+    assert_eq!(cause(&c).as_deref(), Some("soft"), "{c:?}");
+}
+
+/// The mailbox server's own "Unknown user: name" (IMail, Sendmail's mail.local) names a
+/// missing mailbox; only the stage-less generic wording is a filter's.
+#[test]
+fn a_mailbox_servers_unknown_user_colon_is_hard() {
+    for f in ["lhost-imailserver-01.eml", "rfc3464-06.eml"] {
+        let c = bsd(f);
+        assert_eq!(c.class, Class::BounceHard, "{f}: {c:?}");
+    }
+}
+
+/// qmail appends its own guess, `(#5.1.1)`, to the remote server's words: "mailbox ... is over
+/// quota temporarily (#5.1.1)" is a full mailbox; its DNS failure wording ("couldn't find a
+/// mail exchanger or IP address") is a missing domain, not an IP refusal.
+#[test]
+fn qmail_guessed_codes_yield_to_the_words() {
+    let c = bsd("lhost-mailfoundry-02.eml");
+    assert_eq!(c.class, Class::BounceSoft, "{c:?}");
+    for f in ["lhost-qmail-11.eml", "lhost-qmail-12.eml"] {
+        let c = bsd(f);
+        assert_eq!(c.class, Class::BounceHard, "{f}: {c:?}");
+    }
+}
+
+/// Gmail's "DNS type 'mx' lookup ... had no relevant answers" (no record at all, retried as
+/// 4.0.0) is transient; a bare NOERROR answer for a null-MX domain stays "accepts no mail".
+#[test]
+fn no_dns_answer_is_transient_but_null_mx_is_hard() {
+    for f in ["rfc3464-62.eml", "rhost-gsuite-13.eml"] {
+        let c = bsd(f);
+        assert_eq!(c.class, Class::BounceSoft, "{f}: {c:?}");
+    }
+    let c = bsd("rhost-gsuite-03.eml");
+    assert_eq!(c.class, Class::BounceHard, "{c:?}");
+}
