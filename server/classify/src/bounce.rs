@@ -458,7 +458,7 @@ fn decide(
         group = Group::Soft;
     }
     if reason == "undefined" && !delay {
-        if let Some(mut inner) = doc.wrapped.as_deref().and_then(wrapped_failure) {
+        if let Some(mut inner) = doc.wrapped().as_ref().and_then(wrapped_failure) {
             // The notice says only that delivery failed; the bounce it wraps says why.
             signals.push("wrapped:bounce".into());
             signals.append(&mut inner.signals);

@@ -34,10 +34,10 @@ pub(crate) struct Doc {
     pub has_mdn: bool,
     /// Headers of the embedded original (message/rfc822 or text/rfc822-headers parts).
     pub embedded: String,
-    /// The first embedded message (message/rfc822, top level only), parsed the same way:
-    /// gateways (InterScan, IronPort) wrap the bounce they got from the next hop in a notice
-    /// of their own that says only "could not be delivered".
-    pub wrapped: Option<Box<Doc>>,
+    /// The bytes of the first embedded message (message/rfc822, top level only), parsed on
+    /// demand by [`Doc::wrapped`]: gateways (InterScan, IronPort) wrap the bounce they got from
+    /// the next hop in a notice of their own that says only "could not be delivered".
+    pub wrapped_raw: Option<Vec<u8>>,
 }
 
 impl Doc {
@@ -48,7 +48,7 @@ impl Doc {
     }
 
     /// `raw`: the message's bytes (read as text when its MIME structure is broken);
-    /// `outer`: keep the first embedded message as [`Doc::wrapped`] (one level deep).
+    /// `outer`: keep the first embedded message for [`Doc::wrapped`] (one level deep).
     fn from_message(msg: &Message<'_>, raw: &[u8], outer: bool) -> Option<Doc> {
         if msg.headers().is_empty() {
             return None;
@@ -70,7 +70,7 @@ impl Doc {
             has_arf_part: false,
             has_mdn: false,
             embedded: String::new(),
-            wrapped: None,
+            wrapped_raw: None,
         };
         if let Some(addr) = msg.from().and_then(|a| a.first()) {
             doc.from = addr.address().map(str::to_lowercase);
@@ -132,8 +132,8 @@ impl Doc {
                 }
                 PartType::Message(m) => {
                     let raw = m.raw_message();
-                    if outer && self.wrapped.is_none() {
-                        self.wrapped = Doc::from_message(m, raw, false).map(Box::new);
+                    if outer && self.wrapped_raw.is_none() {
+                        self.wrapped_raw = Some(raw.to_vec());
                     }
                     let end = text::find_bytes(raw, b"\n\r\n")
                         .or_else(|| text::find_bytes(raw, b"\n\n"))
@@ -162,6 +162,14 @@ impl Doc {
         }
         push_capped(&mut self.dsn, t);
         self.dsn.push('\n');
+    }
+
+    /// The embedded message of [`Doc::wrapped_raw`], parsed (its own embedded messages are not
+    /// kept: one level deep).
+    pub fn wrapped(&self) -> Option<Doc> {
+        let raw = self.wrapped_raw.as_deref()?;
+        let msg = parse_message(raw)?;
+        Doc::from_message(&msg, raw, false)
     }
 
     /// First value of a header (name in lower case).
