@@ -4,7 +4,7 @@
 //! or the page's recipient fields), `api/` (typed HTTP client over `shared`), `views/` (fetch and
 //! compose), `components/` (presentational: props in, callbacks out; no DOM, clock or network while
 //! rendering, so every component renders natively in tests) and the pure helpers in `format`,
-//! `email` and `route`. All business rules live on the server.
+//! `email`, `route` and `mailbox_form`. All business rules live on the server.
 
 pub mod api;
 pub mod clock;
@@ -12,6 +12,7 @@ pub mod components;
 pub mod email;
 pub mod format;
 pub mod host;
+pub mod mailbox_form;
 pub mod route;
 pub mod session;
 pub mod views;

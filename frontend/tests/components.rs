@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use common::{fixture, fixture_entry, render, CLOCK};
 use frontend::components::*;
+use frontend::mailbox_form::{DraftAction, Field, MailboxDraft};
 use shared::*;
 use yew::{AttrValue, Callback};
 
@@ -255,4 +256,44 @@ fn sequence_list() {
         sequences,
         clock: CLOCK
     }));
+}
+
+fn mailbox_form(draft: MailboxDraft, error: Option<&str>) -> String {
+    render::<MailboxForm>(MailboxFormProps {
+        draft,
+        busy: false,
+        error: error.map(|e| AttrValue::from(e.to_string())),
+        on_change: Callback::noop(),
+        on_submit: Callback::noop(),
+        on_cancel: Callback::noop(),
+    })
+}
+
+#[test]
+fn mailbox_list_offers_edit_and_disconnect_and_marks_the_edited_row() {
+    insta::assert_snapshot!(render::<MailboxList>(MailboxListProps {
+        mailboxes: fixture("mailboxes.json"),
+        editing: Some(4),
+        on_edit: Callback::noop(),
+        on_disconnect: Callback::noop(),
+    }));
+}
+
+#[test]
+fn mailbox_form_connects_with_tls_and_a_password_by_default() {
+    insta::assert_snapshot!(mailbox_form(MailboxDraft::default(), None));
+}
+
+#[test]
+fn mailbox_form_edits_without_showing_secrets_and_says_a_new_user_needs_its_token() {
+    let listed: Vec<MailboxView> = fixture("mailboxes.json");
+    let mut draft = MailboxDraft::default();
+    draft.apply(DraftAction::Edit(listed[1].clone()));
+    draft.apply(DraftAction::Type(Field::Username, "other".into()));
+    let html = mailbox_form(
+        draft,
+        Some("a new IMAP server or username needs its password or OAuth2 token"),
+    );
+    assert!(html.contains("The server or user name changed, so enter its token."));
+    insta::assert_snapshot!(html);
 }

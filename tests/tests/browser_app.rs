@@ -1,5 +1,6 @@
 //! The web app (`/app/`) in real headless Chromium against the real server: unenrolling from the
-//! Enrollments tab (bulk), the Scheduled tab and the contact record, each checked on the server.
+//! Enrollments tab (bulk), the Scheduled tab and the contact record, each checked on the server;
+//! and the admin's Mailboxes page: connecting, editing (against a real Dovecot) and disconnecting.
 //! Screenshots: `target/artifacts/screenshots/app-*.png`.
 
 use anyhow::{Context, Result};
@@ -316,5 +317,191 @@ async fn an_admin_connects_and_disconnects_a_mailbox_from_the_web_app() -> Resul
     b.wait_for(&testid("mailboxes-none")).await?;
     let list: MailboxListResponse = t.get("/mailboxes").await?.json()?;
     assert!(list.mailboxes.is_empty());
+    b.close().await
+}
+
+/// The `value` (or, for a checkbox, `checked`) of the input with test id `id`.
+async fn input(b: &Browser, id: &str) -> Result<serde_json::Value> {
+    b.wait_for_present(&testid(id)).await?;
+    b.execute(
+        "const i = document.querySelector(arguments[0]);
+         return i.type === 'checkbox' || i.type === 'radio' ? i.checked : i.value;",
+        vec![serde_json::json!(testid(id))],
+    )
+    .await
+}
+
+/// The mailbox as the API lists it (the only one).
+async fn listed_mailbox(t: &TestApp) -> Result<(MailboxView, ImapSettingsView)> {
+    let list: MailboxListResponse = t.get("/mailboxes").await?.json()?;
+    assert_eq!(list.mailboxes.len(), 1);
+    let m = list.mailboxes[0].clone();
+    let imap = m.imap.clone().context("IMAP settings")?;
+    Ok((m, imap))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_connects_an_imap_mailbox_without_tls_and_edits_it_from_the_web_app() -> Result<()>
+{
+    use sequencer_tests::imap::*;
+    use serde_json::json;
+    let t = spawn_app_with_frontend(Db::Sqlite).await?;
+    let tmp = tempfile::tempdir()?;
+    let imap = Dovecot::start(tmp.path()).await?;
+    // A second folder to watch later.
+    imap.deliver(
+        "Replies",
+        "0.init",
+        b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
+    )?;
+    let b = Browser::launch("app-mailbox-imap").await?;
+    open_app(&b, &t, &t.token(), "#/mailboxes").await?;
+    b.wait_for(&testid("mailboxes-none")).await?;
+    assert_eq!(
+        input(&b, "mailbox-tls").await?,
+        json!(true),
+        "TLS by default"
+    );
+    assert_eq!(input(&b, "mailbox-auth-password").await?, json!(true));
+
+    // Connect Dovecot (no implicit TLS), signing in with a password. A token typed and then
+    // abandoned for the password is not sent.
+    b.type_into(&testid("mailbox-address"), "rep@seller.example")
+        .await?;
+    b.type_into(&testid("mailbox-host"), "127.0.0.1").await?;
+    b.type_into(&testid("mailbox-port"), &imap.port.to_string())
+        .await?;
+    b.click(&testid("mailbox-tls")).await?;
+    b.type_into(&testid("mailbox-user"), IMAP_USER).await?;
+    b.click(&testid("mailbox-auth-token")).await?;
+    b.type_into(&testid("mailbox-token"), "abandoned-token")
+        .await?;
+    b.click(&testid("mailbox-auth-password")).await?;
+    b.wait_for_absent(&testid("mailbox-token")).await?;
+    b.type_into(&testid("mailbox-password"), IMAP_PASSWORD)
+        .await?;
+    b.type_into(&testid("mailbox-folders"), "INBOX").await?;
+    b.click(&testid("mailbox-connect")).await?;
+    b.wait_for(&testid("mailbox-secret-value")).await?;
+    b.wait_for_text(
+        &testid("mailbox-description"),
+        &format!("IMAP 127.0.0.1:{} without TLS as rep · INBOX", imap.port),
+    )
+    .await?;
+    assert_eq!(input(&b, "mailbox-password").await?, json!(""), "cleared");
+    assert_eq!(input(&b, "mailbox-tls").await?, json!(true), "form reset");
+    let (m, settings) = listed_mailbox(&t).await?;
+    assert_eq!(
+        (settings.host.as_str(), settings.port, settings.tls),
+        ("127.0.0.1", imap.port, false)
+    );
+    assert_eq!(
+        (settings.username.as_str(), settings.auth.as_str()),
+        (IMAP_USER, "password")
+    );
+    assert_eq!(settings.folders, ["INBOX"]);
+    // What the form stored really logs in.
+    let stored = t.app.store.mailbox(m.id).await?.context("stored")?;
+    t.app.sync_mailbox(&stored).await?;
+
+    // Edit: the row's values are loaded, secrets are not; add a folder, keep the password.
+    b.click(&testid("mailbox-edit")).await?;
+    b.wait_for_text(&testid("mailbox-form-title"), "Edit rep@seller.example")
+        .await?;
+    for (id, expected) in [
+        ("mailbox-address", json!("rep@seller.example")),
+        ("mailbox-host", json!("127.0.0.1")),
+        ("mailbox-port", json!(imap.port.to_string())),
+        ("mailbox-tls", json!(false)),
+        ("mailbox-user", json!(IMAP_USER)),
+        ("mailbox-auth-password", json!(true)),
+        ("mailbox-password", json!("")),
+        ("mailbox-folders", json!("INBOX")),
+    ] {
+        assert_eq!(input(&b, id).await?, expected, "{id}");
+    }
+    b.wait_for_text(
+        &testid("mailbox-secret-hint"),
+        "Leave empty to keep the stored password.",
+    )
+    .await?;
+    assert_eq!(
+        b.attr(&testid("mailbox-save"), "type").await?.as_deref(),
+        Some("submit")
+    );
+    b.wait_for_absent(&testid("mailbox-connect")).await?;
+    b.replace_text(&testid("mailbox-folders"), "INBOX, Replies")
+        .await?;
+    b.screenshot("app-10-mailbox-editing").await?;
+    b.click(&testid("mailbox-save")).await?;
+    b.wait_for_text(&testid("announcer"), "Saved rep@seller.example.")
+        .await?;
+    b.wait_for_text(&testid("mailbox-form-title"), "Connect a mailbox")
+        .await?;
+    b.wait_for_text(&testid("mailbox-description"), "· INBOX, Replies")
+        .await?;
+    let (m2, settings) = listed_mailbox(&t).await?;
+    assert_eq!((m2.id, settings.tls), (m.id, false));
+    assert_eq!(settings.folders, ["INBOX", "Replies"]);
+    let stored = t.app.store.mailbox(m.id).await?.context("stored")?;
+    t.app.sync_mailbox(&stored).await?;
+    assert!(
+        t.app
+            .store
+            .imap_folder_state(m.id, "Replies")
+            .await?
+            .is_some(),
+        "the kept password still logs in, and the new folder is read"
+    );
+
+    // A new username without its password: the server refuses, the form keeps what was typed.
+    b.click(&testid("mailbox-edit")).await?;
+    b.wait_for_text(&testid("mailbox-form-title"), "Edit rep@seller.example")
+        .await?;
+    b.replace_text(&testid("mailbox-user"), "someone-else")
+        .await?;
+    b.wait_for_text(
+        &testid("mailbox-secret-hint"),
+        "The server or user name changed, so enter its password.",
+    )
+    .await?;
+    b.replace_text(&testid("mailbox-folders"), "Replies")
+        .await?;
+    b.click(&testid("mailbox-save")).await?;
+    b.wait_for_text(
+        &testid("mailbox-error"),
+        "a new IMAP server or username needs its password or OAuth2 token",
+    )
+    .await?;
+    b.screenshot("app-11-mailbox-edit-refused").await?;
+    for (id, expected) in [
+        ("mailbox-user", json!("someone-else")),
+        ("mailbox-folders", json!("Replies")),
+        ("mailbox-host", json!("127.0.0.1")),
+        ("mailbox-tls", json!(false)),
+    ] {
+        assert_eq!(input(&b, id).await?, expected, "{id}");
+    }
+    b.wait_for_text(&testid("mailbox-form-title"), "Edit rep@seller.example")
+        .await?;
+    let (_, settings) = listed_mailbox(&t).await?;
+    assert_eq!(settings.username, IMAP_USER, "nothing changed");
+
+    // Cancel ends the edit and gives focus back to the row's Edit button; so does Escape.
+    b.click(&testid("mailbox-cancel-edit")).await?;
+    b.wait_for_text(&testid("mailbox-form-title"), "Connect a mailbox")
+        .await?;
+    b.wait_for_absent(&testid("mailbox-error")).await?;
+    b.wait_for_absent(&testid("mailbox-cancel-edit")).await?;
+    assert_eq!(input(&b, "mailbox-user").await?, json!(""));
+    let focused = "return document.activeElement && document.activeElement.dataset.testid;";
+    assert_eq!(b.execute(focused, vec![]).await?, json!("mailbox-edit"));
+    b.click(&testid("mailbox-edit")).await?;
+    b.wait_for_text(&testid("mailbox-form-title"), "Edit rep@seller.example")
+        .await?;
+    assert_eq!(b.execute(focused, vec![]).await?, json!("mailbox-address"));
+    b.type_into(&testid("mailbox-address"), "\u{E00C}").await?; // Escape
+    b.wait_for_text(&testid("mailbox-form-title"), "Connect a mailbox")
+        .await?;
     b.close().await
 }

@@ -135,6 +135,23 @@ impl Api {
         .await
     }
 
+    async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let req = self
+            .auth(Request::put(&self.url(path)))
+            .json(body)
+            .map_err(|e| ApiError::Decode(e.to_string()))?;
+        decode(
+            req.send()
+                .await
+                .map_err(|e| ApiError::Network(e.to_string()))?,
+        )
+        .await
+    }
+
     /// Signs in with a password; needs no token.
     pub async fn login(base: &str, request: &LoginRequest) -> Result<TokenResponse, ApiError> {
         let req = Request::post(&format!("{base}{API_PREFIX}/auth/login"))
@@ -207,6 +224,16 @@ impl Api {
     /// Connects a mailbox; the answer carries the webhook secret (shown this once).
     pub async fn create_mailbox(&self, req: &MailboxRequest) -> Result<MailboxView, ApiError> {
         self.post(&format!("{API_PREFIX}/mailboxes"), req).await
+    }
+
+    /// Changes a mailbox's address and IMAP settings (the webhook secret stays). Without a new
+    /// password or token the server keeps the stored ones, but only for the same server and user.
+    pub async fn update_mailbox(
+        &self,
+        id: i64,
+        req: &MailboxRequest,
+    ) -> Result<MailboxView, ApiError> {
+        self.put(&format!("{API_PREFIX}/mailboxes/{id}"), req).await
     }
 
     /// Disconnects a mailbox (204, no body).

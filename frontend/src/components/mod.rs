@@ -8,6 +8,7 @@ mod contact;
 mod dialog;
 mod enrollments;
 mod feedback;
+mod mailboxes;
 mod panel;
 mod performance;
 mod recipient;
@@ -24,6 +25,7 @@ pub use enrollments::{EnrollmentsTable, EnrollmentsTableProps, PendingUnenroll};
 pub use feedback::{
     Announcer, AnnouncerProps, ErrorNotice, ErrorNoticeProps, Loading, LoadingProps,
 };
+pub use mailboxes::{edit_button_id, MailboxForm, MailboxFormProps, MailboxList, MailboxListProps};
 pub use panel::{PanelBody, PanelBodyProps, PanelState};
 pub use performance::{PerformanceFigures, PerformanceFiguresProps};
 pub use recipient::{recipient_status, RecipientCard, RecipientCardProps, RecipientStatus};

@@ -1,166 +1,135 @@
 //! Connected mailboxes (admins): where Sequencer reads replies, bounces and out-of-office mail.
-//! Connect one (IMAP, or webhook only), see its webhook secret once, disconnect it.
+//! Connect one (IMAP with or without TLS, password or OAuth2 token, or webhook only), see its
+//! webhook secret once, change its settings, disconnect it. The form's rules are in
+//! [`crate::mailbox_form`]; the server decides whether stored credentials may be kept.
 
-use shared::{ImapSettingsRequest, MailboxRequest, MailboxView};
-use web_sys::{HtmlInputElement, SubmitEvent};
+use shared::MailboxView;
 use yew::prelude::*;
 
-use super::{loaded, use_load, AppCtx};
-use crate::components::{Announcer, ConfirmDialog};
-
-/// The form's fields, read when it is submitted.
-#[derive(Default)]
-struct Fields {
-    address: NodeRef,
-    host: NodeRef,
-    port: NodeRef,
-    username: NodeRef,
-    password: NodeRef,
-    folders: NodeRef,
-}
-
-fn value(r: &NodeRef) -> String {
-    r.cast::<HtmlInputElement>()
-        .map(|i| i.value().trim().to_string())
-        .unwrap_or_default()
-}
-
-fn clear(f: &Fields) {
-    for r in [
-        &f.address,
-        &f.host,
-        &f.port,
-        &f.username,
-        &f.password,
-        &f.folders,
-    ] {
-        if let Some(i) = r.cast::<HtmlInputElement>() {
-            i.set_value("");
-        }
-    }
-}
-
-/// The request the form describes; IMAP only when a host is given.
-fn request(f: &Fields) -> Result<MailboxRequest, String> {
-    let host = value(&f.host);
-    let imap = if host.is_empty() {
-        None
-    } else {
-        let port = match value(&f.port) {
-            p if p.is_empty() => None,
-            p => Some(p.parse::<u16>().map_err(|_| format!("{p} is not a port"))?),
-        };
-        let password = value(&f.password);
-        Some(ImapSettingsRequest {
-            host,
-            port,
-            tls: true,
-            username: value(&f.username),
-            password: (!password.is_empty()).then_some(password),
-            oauth_token: None,
-            folders: value(&f.folders)
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        })
-    };
-    Ok(MailboxRequest {
-        address: value(&f.address),
-        user_id: None,
-        imap,
-    })
-}
-
-fn describe(m: &MailboxView) -> String {
-    match &m.imap {
-        Some(i) => {
-            let folders = if i.folders.is_empty() {
-                "INBOX".to_string()
-            } else {
-                i.folders.join(", ")
-            };
-            format!("IMAP {}@{}:{} · {folders}", i.username, i.host, i.port)
-        }
-        None => "Webhook only".into(),
-    }
-}
+use super::{focus_selector, loaded, use_load, AppCtx};
+use crate::components::{edit_button_id, Announcer, ConfirmDialog, MailboxForm, MailboxList};
+use crate::mailbox_form::{DraftAction, MailboxDraft};
 
 #[function_component]
 pub fn MailboxesPage() -> Html {
     let ctx = use_context::<AppCtx>();
     let (list, reload) = use_load((), |api, ()| async move { api.mailboxes().await });
-    let fields = use_memo((), |()| Fields::default());
+    let draft = use_reducer(MailboxDraft::default);
     let busy = use_state(|| false);
-    let error = use_state(|| None::<String>);
+    let form_error = use_state(|| None::<String>);
+    let remove_error = use_state(|| None::<String>);
     let secret = use_state(|| None::<(String, String)>);
     let removing = use_state(|| None::<MailboxView>);
     let announcement = use_state(String::new);
 
-    let onsubmit = {
-        let (busy, error, secret, reload, fields, ctx) = (
+    let on_submit = {
+        let (busy, error, secret, announcement, reload, draft, ctx) = (
             busy.clone(),
-            error.clone(),
+            form_error.clone(),
             secret.clone(),
+            announcement.clone(),
             reload.clone(),
-            fields.clone(),
+            draft.clone(),
             ctx.clone(),
         );
-        Callback::from(move |ev: SubmitEvent| {
-            ev.prevent_default();
+        Callback::from(move |()| {
             let Some(ctx) = ctx.clone() else { return };
-            let req = match request(&fields) {
+            let req = match draft.request() {
                 Ok(r) => r,
                 Err(e) => return error.set(Some(e)),
             };
+            let editing = draft.editing.as_ref().map(|e| e.id);
             busy.set(true);
             error.set(None);
-            let (busy, error, secret, reload, fields) = (
+            let (busy, error, secret, announcement, reload, draft) = (
                 busy.clone(),
                 error.clone(),
                 secret.clone(),
+                announcement.clone(),
                 reload.clone(),
-                fields.clone(),
+                draft.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
-                match ctx.api.create_mailbox(&req).await {
-                    Ok(m) => {
+                let saved = match editing {
+                    Some(id) => ctx.api.update_mailbox(id, &req).await.map(|m| {
+                        announcement.set(format!("Saved {}.", m.address));
+                        focus_selector(&format!("#{}", edit_button_id(id)));
+                    }),
+                    None => ctx.api.create_mailbox(&req).await.map(|m| {
                         secret.set(m.webhook_secret.clone().map(|s| (m.address.clone(), s)));
-                        clear(&fields);
+                    }),
+                };
+                match saved {
+                    // Nothing typed is lost on failure; on success the secrets go with the rest.
+                    Ok(()) => {
+                        draft.dispatch(DraftAction::Reset);
                         reload.emit(());
                     }
+                    Err(e) if e.is_unauthorized() => ctx.on_unauthorized.emit(()),
                     Err(e) => error.set(Some(e.message())),
                 }
                 busy.set(false);
             });
         })
     };
+    let on_edit = {
+        let (draft, error) = (draft.clone(), form_error.clone());
+        Callback::from(move |m: MailboxView| {
+            error.set(None);
+            draft.dispatch(DraftAction::Edit(m));
+            focus_selector("#mb-address");
+        })
+    };
+    let on_cancel_edit = {
+        let (draft, error, busy) = (draft.clone(), form_error.clone(), busy.clone());
+        Callback::from(move |()| {
+            if *busy {
+                return;
+            }
+            let id = draft.editing.as_ref().map(|e| e.id);
+            error.set(None);
+            draft.dispatch(DraftAction::Reset);
+            if let Some(id) = id {
+                focus_selector(&format!("#{}", edit_button_id(id)));
+            }
+        })
+    };
+    let on_change = {
+        let draft = draft.clone();
+        Callback::from(move |a: DraftAction| draft.dispatch(a))
+    };
     let on_confirm = {
-        let (removing, busy, error, announcement, reload, ctx) = (
+        let (removing, busy, error, announcement, reload, draft, ctx) = (
             removing.clone(),
             busy.clone(),
-            error.clone(),
+            remove_error.clone(),
             announcement.clone(),
             reload.clone(),
+            draft.clone(),
             ctx.clone(),
         );
         Callback::from(move |()| {
             let (Some(m), Some(ctx)) = ((*removing).clone(), ctx.clone()) else {
                 return;
             };
+            // Disconnecting the mailbox being edited ends the edit.
+            let was_editing = draft.editing.as_ref().is_some_and(|e| e.id == m.id);
             busy.set(true);
-            let (removing, busy, error, announcement, reload) = (
+            let (removing, busy, error, announcement, reload, draft) = (
                 removing.clone(),
                 busy.clone(),
                 error.clone(),
                 announcement.clone(),
                 reload.clone(),
+                draft.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
                 match ctx.api.delete_mailbox(m.id).await {
                     Ok(()) => {
                         removing.set(None);
+                        if was_editing {
+                            draft.dispatch(DraftAction::Reset);
+                        }
                         announcement.set(format!("{} was disconnected.", m.address));
                         reload.emit(());
                     }
@@ -170,37 +139,25 @@ pub fn MailboxesPage() -> Html {
             });
         })
     };
-    let on_cancel = {
-        let (removing, error) = (removing.clone(), error.clone());
+    let on_disconnect = {
+        let (removing, error) = (removing.clone(), remove_error.clone());
+        Callback::from(move |m: MailboxView| {
+            error.set(None);
+            removing.set(Some(m));
+        })
+    };
+    let on_cancel_remove = {
+        let (removing, error) = (removing.clone(), remove_error.clone());
         Callback::from(move |()| {
             error.set(None);
             removing.set(None);
         })
     };
 
+    let editing = draft.editing.as_ref().map(|e| e.id);
     let rows = loaded(&list, &reload, |l| {
-        if l.mailboxes.is_empty() {
-            return html! { <p class="notice" data-testid="mailboxes-none">{ "No mailbox is connected yet." }</p> };
-        }
         html! {
-            <ul class="card mailbox-list" data-testid="mailbox-list">
-                { for l.mailboxes.iter().map(|m| {
-                    let on_remove = {
-                        let (removing, m) = (removing.clone(), m.clone());
-                        Callback::from(move |_: MouseEvent| removing.set(Some(m.clone())))
-                    };
-                    html! {
-                        <li key={m.id} class="mailbox" data-testid="mailbox" data-address={m.address.clone()}>
-                            <div>
-                                <strong>{ &m.address }</strong>
-                                <p class="muted">{ describe(m) }</p>
-                            </div>
-                            <button type="button" class="btn" data-testid="mailbox-disconnect"
-                                onclick={on_remove}>{ "Disconnect" }</button>
-                        </li>
-                    }
-                }) }
-            </ul>
+            <MailboxList mailboxes={l.mailboxes.clone()} {editing} {on_edit} {on_disconnect} />
         }
     });
     let dialog = match &*removing {
@@ -208,8 +165,8 @@ pub fn MailboxesPage() -> Html {
             <ConfirmDialog title={format!("Disconnect {}?", m.address)}
                 message="Sequencer stops reading this mailbox; replies to it will no longer unenroll anyone. Past evidence stays."
                 confirm_label="Disconnect" busy={*busy}
-                error={(*error).clone().map(AttrValue::from)}
-                on_confirm={on_confirm} on_cancel={on_cancel} />
+                error={(*remove_error).clone().map(AttrValue::from)}
+                on_confirm={on_confirm} on_cancel={on_cancel_remove} />
         },
         None => Html::default(),
     };
@@ -226,27 +183,9 @@ pub fn MailboxesPage() -> Html {
                     <code data-testid="mailbox-secret-value">{ s }</code>
                 </div>
             }
-            <form class="card mailbox-form" data-testid="mailbox-form" {onsubmit}>
-                <h2 class="section-title">{ "Connect a mailbox" }</h2>
-                <label for="mb-address">{ "Address" }</label>
-                <input id="mb-address" ref={fields.address.clone()} type="email" required=true
-                    placeholder="rep@yourcompany.example" data-testid="mailbox-address" />
-                <label for="mb-host">{ "IMAP host (leave empty for webhook delivery only)" }</label>
-                <input id="mb-host" ref={fields.host.clone()} type="text" data-testid="mailbox-host" />
-                <label for="mb-port">{ "Port" }</label>
-                <input id="mb-port" ref={fields.port.clone()} type="number" placeholder="993" />
-                <label for="mb-user">{ "User name" }</label>
-                <input id="mb-user" ref={fields.username.clone()} type="text" autocomplete="off" />
-                <label for="mb-password">{ "Password" }</label>
-                <input id="mb-password" ref={fields.password.clone()} type="password" autocomplete="new-password" />
-                <label for="mb-folders">{ "Folders (comma-separated; INBOX when empty)" }</label>
-                <input id="mb-folders" ref={fields.folders.clone()} type="text" placeholder="INBOX, Replies" />
-                if let (Some(message), None) = ((*error).clone(), &*removing) {
-                    <p class="inline-error" role="alert" data-testid="mailbox-error">{ message }</p>
-                }
-                <button type="submit" class="btn btn--primary" data-testid="mailbox-connect"
-                    disabled={*busy}>{ "Connect" }</button>
-            </form>
+            <MailboxForm draft={(*draft).clone()} busy={*busy}
+                error={(*form_error).clone().map(AttrValue::from)}
+                {on_change} {on_submit} on_cancel={on_cancel_edit} />
             { dialog }
             <Announcer message={(*announcement).clone()} />
         </section>
