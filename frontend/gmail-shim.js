@@ -31,21 +31,53 @@ export function postReady(origins) {
   for (const origin of origins) window.parent.postMessage({ source: "sequencer-panel", type: "ready" }, origin);
 }
 
-/** A Google ID token for the Chrome user (chrome.identity web auth flow, implicit id_token). */
-export function googleIdToken(clientId) {
-  return new Promise((resolve, reject) => {
-    if (!globalThis.chrome?.identity) return reject(new Error("chrome.identity is not available"));
-    const redirect = chrome.identity.getRedirectURL();
-    const nonce = crypto.randomUUID();
-    const url = "https://accounts.google.com/o/oauth2/v2/auth?" + new URLSearchParams({
-      client_id: clientId, response_type: "id_token", redirect_uri: redirect, scope: "openid email profile", nonce,
-    });
-    chrome.identity.launchWebAuthFlow({ url, interactive: true }, (result) => {
-      if (chrome.runtime.lastError || !result) return reject(new Error(chrome.runtime.lastError?.message || "sign-in cancelled"));
-      const token = new URLSearchParams(new URL(result).hash.slice(1)).get("id_token");
-      token ? resolve(token) : reject(new Error("no id_token in the answer"));
-    });
-  });
+/**
+ * A Google ID token for the Chrome user: the implicit `id_token` flow of chrome.identity's web
+ * auth flow at `authUrl` (Google's authorization endpoint, or the one the deployment names).
+ * Silently first (no window; succeeds when the user is signed in and already consented), then
+ * interactively with an account chooser. The token must carry the nonce this flow sent, or it is
+ * refused (a token injected into the redirect); its signature is the server's to check.
+ */
+export async function googleIdToken(clientId, authUrl) {
+  if (!globalThis.chrome?.identity) throw new Error("chrome.identity is not available");
+  try {
+    return await idTokenFlow(clientId, authUrl, false);
+  } catch (silent) {
+    if (silent instanceof NonceMismatch) throw silent;
+    return await idTokenFlow(clientId, authUrl, true);
+  }
+}
+
+class NonceMismatch extends Error {}
+
+async function idTokenFlow(clientId, authUrl, interactive) {
+  const nonce = crypto.randomUUID();
+  const url = new URL(authUrl);
+  const params = {
+    client_id: clientId, response_type: "id_token", redirect_uri: chrome.identity.getRedirectURL(),
+    scope: "openid email profile", nonce,
+  };
+  if (interactive) params.prompt = "select_account";
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  const result = await chrome.identity.launchWebAuthFlow({ url: url.href, interactive });
+  if (!result) throw new Error("sign-in cancelled");
+  const answer = new URLSearchParams(new URL(result).hash.slice(1));
+  if (answer.get("error")) throw new Error(`sign-in refused: ${answer.get("error")}`);
+  const token = answer.get("id_token");
+  if (!token) throw new Error("no id_token in the answer");
+  if (jwtPayload(token)?.nonce !== nonce) throw new NonceMismatch("the ID token is not for this sign-in (nonce)");
+  return token;
+}
+
+/** The claims of a JWT, unverified (only to read the nonce back), or null when unreadable. */
+function jwtPayload(jwt) {
+  try {
+    const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const binary = atob(part + "=".repeat((4 - (part.length % 4)) % 4));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+  } catch (_) {
+    return null;
+  }
 }
 
 const TOKEN_KEY = "sequencerToken";

@@ -80,6 +80,14 @@ struct IdentityArgs {
     google_client_id: Option<String>,
     #[arg(long, env = "SEQUENCER_GOOGLE_JWKS_URL", default_value = sequencer_server::identity::GOOGLE_JWKS_URL, global = true)]
     google_jwks_url: String,
+    /// Google's authorization endpoint, rendered into the Gmail extension (its sign-in page).
+    #[arg(long, env = "SEQUENCER_GOOGLE_AUTH_URL", default_value = sequencer_server::identity::GOOGLE_AUTH_URL, global = true, value_parser = google_auth_url)]
+    google_auth_url: String,
+}
+
+/// Checked at start, so a bad value fails `serve` rather than the first extension download.
+fn google_auth_url(raw: &str) -> Result<String, String> {
+    sequencer_server::manifests::auth_url(raw).map_err(|e| e.to_string())
 }
 
 impl IdentityArgs {
@@ -90,6 +98,7 @@ impl IdentityArgs {
             ms_jwks_url: self.ms_jwks_url.clone(),
             google_client_id: self.google_client_id.clone(),
             google_jwks_url: self.google_jwks_url.clone(),
+            google_auth_url: self.google_auth_url.clone(),
             ..Default::default()
         }
     }
@@ -395,10 +404,8 @@ fn render_manifests(
     test_origins: &[String],
 ) -> anyhow::Result<()> {
     use sequencer_server::manifests;
-    let mut dep = manifests::Deployment::new(manifests::BaseUrl::parse(base)?);
-    dep.ms_client_id = identity.ms_client_id.clone();
-    dep.ms_scope = identity.ms_scope.clone();
-    dep.google_client_id = identity.google_client_id.clone();
+    let mut dep = manifests::Deployment::new(manifests::BaseUrl::parse(base)?)
+        .with_identity(&identity.config());
     for origin in test_origins {
         dep = dep.with_test_origin(origin)?;
     }

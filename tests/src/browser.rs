@@ -478,10 +478,18 @@ pub fn frontend_dist() -> Result<PathBuf> {
 
 /// [`crate::spawn_app`] serving the built frontend at `/app/` and `/addin/` (fails if it is not built).
 pub async fn spawn_app_with_frontend(db: crate::Db) -> Result<crate::TestApp> {
+    spawn_app_with_frontend_configured(db, |app| app).await
+}
+
+/// [`spawn_app_with_frontend`] with a chance to adjust the app first (e.g. `App::with_identity`).
+pub async fn spawn_app_with_frontend_configured(
+    db: crate::Db,
+    configure: impl FnOnce(sequencer_server::service::App) -> sequencer_server::service::App,
+) -> Result<crate::TestApp> {
     let dist = frontend_dist()?;
     if std::env::var_os("SEQUENCER_FRONTEND_DIST").is_none() {
         // `spawn_app` reads this variable; every caller sets the same value, so the race is benign.
         std::env::set_var("SEQUENCER_FRONTEND_DIST", &dist);
     }
-    crate::spawn_app(db).await
+    crate::spawn_app_configured(db, sequencer_server::domain::Tier::Professional, configure).await
 }

@@ -2,14 +2,20 @@
 //! unpacked into headless Chromium, against a local Gmail-like compose page on loopback
 //! (`tests/data/hosts/gmail-like.html`). The production manifest matches only
 //! https://mail.google.com; this rendering adds the page's loopback origin (a test-only option).
+//! Google sign-in runs for real in Chromium (`chrome.identity.launchWebAuthFlow`) against the
+//! local IdP's authorization endpoint (`tests/src/idp.rs`), which the extension is rendered with
+//! in place of accounts.google.com, as a deployment would set `SEQUENCER_GOOGLE_AUTH_URL`.
 //! Screenshots: `target/artifacts/screenshots/gmail-*.png`.
 
 use anyhow::{Context, Result};
 use fantoccini::Locator;
+use reqwest::Method;
 use sequencer_server::manifests::{self, BaseUrl, Deployment};
 use sequencer_tests::browser::{
-    card, frontend_dist, spawn_app_with_frontend, testid, Browser, BrowserOptions,
+    card, frontend_dist, spawn_app_with_frontend, spawn_app_with_frontend_configured, testid,
+    Browser, BrowserOptions,
 };
+use sequencer_tests::idp::{self, GoogleSession, GoogleUser, LocalIdp};
 use sequencer_tests::*;
 use shared::*;
 
@@ -49,8 +55,30 @@ const READ_TOKEN: &str = "const done = arguments[arguments.length - 1]; chrome.s
 /// Renders the extension for the test server (plus the Gmail-like origin), loads it, and signs
 /// the panel in by opening the extension page once with a session token (kept in its storage).
 async fn gmail(t: &TestApp, label: &str) -> Result<Gmail> {
+    let g = load_extension(t, label).await?;
+    let b = &g.b;
+    b.goto(&format!("{}?token={}", g.panel_page, t.token()))
+        .await?;
+    b.wait_for(&testid("panel-empty"))
+        .await
+        .context("the extension's panel page did not start")?;
+    // The panel keeps the token in chrome.storage.local, for every panel Gmail's pages frame.
+    let token = t.token();
+    b.wait_until("the token in chrome.storage.local", || async {
+        Ok((b.execute_async(READ_TOKEN, vec![]).await? == serde_json::json!(token)).then_some(()))
+    })
+    .await?;
+    Ok(g)
+}
+
+/// Renders the extension as the test server would serve it (its identity settings, plus the
+/// Gmail-like origin), loads it unpacked, and finds its panel page; nobody is signed in and no
+/// page is open.
+async fn load_extension(t: &TestApp, label: &str) -> Result<Gmail> {
     let page = serve_gmail_like()?;
-    let dep = Deployment::new(BaseUrl::parse(&t.base)?).with_test_origin(&page)?;
+    let dep = Deployment::new(BaseUrl::parse(&t.base)?)
+        .with_identity(&t.app.settings.identity.config)
+        .with_test_origin(&page)?;
     let bundle = manifests::read_bundle(&frontend_dist()?)?;
     let ext = tempfile::Builder::new()
         .prefix("sequencer-gmail-")
@@ -78,16 +106,8 @@ async fn gmail(t: &TestApp, label: &str) -> Result<Gmail> {
         panel_page.starts_with("chrome-extension://") && panel_page.ends_with("/addin/panel.html"),
         "{src}"
     );
-    b.goto(&format!("{panel_page}?token={}", t.token())).await?;
-    b.wait_for(&testid("panel-empty"))
-        .await
-        .context("the extension's panel page did not start")?;
-    // The panel keeps the token in chrome.storage.local, for every panel Gmail's pages frame.
-    let token = t.token();
-    b.wait_until("the token in chrome.storage.local", || async {
-        Ok((b.execute_async(READ_TOKEN, vec![]).await? == serde_json::json!(token)).then_some(()))
-    })
-    .await?;
+    // Leave the page, so a test starts with no compose window open.
+    b.goto("about:blank").await?;
     Ok(Gmail {
         b,
         page,
@@ -280,5 +300,200 @@ async fn a_refused_stored_token_is_forgotten_and_the_panel_asks_to_sign_in() -> 
     })
     .await?;
     b.screenshot("gmail-3-refused-token-sign-in").await?;
+    g.b.close().await
+}
+
+/// An app whose Google sign-in is `idp` (its JWKS, and its authorization endpoint rendered into
+/// the extension), trusting the `seller.example` Workspace domain; the IdP mints on the app's clock.
+async fn app_with_google(idp: &LocalIdp) -> Result<TestApp> {
+    let config = idp.config();
+    let t = spawn_app_with_frontend_configured(Db::Sqlite, move |app| app.with_identity(config))
+        .await?;
+    let trust = AccountSettingsView {
+        trusted_tenant_ids: vec![],
+        google_hosted_domains: vec!["seller.example".into()],
+    };
+    let a = t
+        .send_as(&t.token(), Method::PUT, "/account/settings", &trust)
+        .await?;
+    anyhow::ensure!(a.status == 200, "{}", a.body);
+    idp.set_clock(t.clock.clone());
+    Ok(t)
+}
+
+/// Registers the extension's redirect URI (`chrome.identity.getRedirectURL()`) at the IdP, as an
+/// admin registers it for the OAuth client at Google.
+fn register_extension(idp: &LocalIdp, g: &Gmail) -> Result<()> {
+    let id = g
+        .panel_page
+        .strip_prefix("chrome-extension://")
+        .and_then(|rest| rest.split('/').next())
+        .context("no extension id")?;
+    idp.register_redirect_uri(&format!("https://{id}.chromiumapp.org/"));
+    Ok(())
+}
+
+/// The `prompt` of every authorization request from the `from`-th on (`""`: none, a silent try).
+fn prompts(idp: &LocalIdp, from: usize) -> Vec<String> {
+    idp.google_requests()
+        .iter()
+        .skip(from)
+        .map(|q| q.get("prompt").cloned().unwrap_or_default())
+        .collect()
+}
+
+fn rita() -> GoogleUser {
+    GoogleUser {
+        sub: "g-rita".into(),
+        email: "rep@seller.example".into(),
+        hd: Some("seller.example".into()),
+    }
+}
+
+/// No session stored: the panel signs in with Google itself. chrome.identity's web auth flow goes
+/// to the authorization endpoint the extension was rendered with (the local IdP standing in for
+/// accounts.google.com), silently since the user is signed in and consented; the ID token comes
+/// back on the extension's redirect URI, is exchanged at the server, and the session is kept in
+/// chrome.storage.local for every panel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_stored_session_the_panel_signs_in_with_google_and_unenroll_works() -> Result<()>
+{
+    let idp = LocalIdp::start().await?;
+    let t = app_with_google(&idp).await?;
+    let c = t.contact("ana@globex.example", "Ana", None).await?;
+    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
+    let e = t.enroll(seq.id, &[c.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .expect("enrolled");
+    idp.set_google_session(GoogleSession::User(rita()));
+    let g = load_extension(&t, "gmail-google-sign-in").await?;
+    register_extension(&idp, &g)?;
+    let b = &g.b;
+    b.goto(&format!("{}/mail/u/0/#inbox", g.page)).await?;
+    b.click(&testid("compose-button")).await?;
+    in_panel(b, 1, async |b| {
+        b.wait_for(&testid("panel-empty")).await?;
+        let stored = b.execute_async(READ_TOKEN, vec![]).await?;
+        anyhow::ensure!(stored.is_null(), "a session is stored already: {stored}");
+        Ok(())
+    })
+    .await?;
+    anyhow::ensure!(
+        idp.google_requests().is_empty(),
+        "no sign-in without recipients"
+    );
+
+    add_recipient(b, 1, "to", "ana@globex.example").await?;
+    in_panel(b, 1, async |b| {
+        let banner = b
+            .wait_for(&card("ana@globex.example", "enrollment-banner"))
+            .await?;
+        assert_eq!(
+            banner.attr("data-enrollment-id").await?,
+            Some(e.id.to_string())
+        );
+        b.unenroll_from_card("ana@globex.example").await?;
+        b.wait_for_text(&testid("announcer"), "was unenrolled from Q4 outbound.")
+            .await
+            .map(drop)
+    })
+    .await?;
+    b.screenshot("gmail-4-google-sign-in-unenrolled").await?;
+
+    let v = t.enrollment(e.id).await?;
+    assert_eq!(v.state, EnrollmentState::Unenrolled);
+    assert_eq!(
+        v.evidence.and_then(|x| x.surface),
+        Some(UnenrollSurface::GmailPanel)
+    );
+    // The exchanged session is stored, and it is Rita's.
+    let stored = in_panel(b, 1, async |b| b.execute_async(READ_TOKEN, vec![]).await).await?;
+    let session = stored
+        .as_str()
+        .context("no session in chrome.storage.local")?;
+    let me: MeResponse = t.get_as(session, "/me").await?.json()?;
+    assert_eq!(me.user.id, t.user.id.0);
+    // Every request was the silent, well-formed implicit flow (the user had consented).
+    let requests = idp.google_requests();
+    anyhow::ensure!(!requests.is_empty(), "the IdP was never asked");
+    for q in &requests {
+        assert_eq!(
+            q.get("client_id").map(String::as_str),
+            Some(idp::GOOGLE_CLIENT_ID)
+        );
+        assert_eq!(q.get("response_type").map(String::as_str), Some("id_token"));
+        assert_eq!(
+            q.get("scope").map(String::as_str),
+            Some("openid email profile")
+        );
+        assert_eq!(q.get("prompt"), None, "silent: {q:?}");
+        assert!(q.get("nonce").is_some_and(|n| n.len() >= 32), "{q:?}");
+    }
+    g.b.close().await
+}
+
+/// A Google sign-in that ends without a session leaves the panel asking to sign in, not loading
+/// forever, and stores nothing: the user declines (after the silent try the panel asks again with
+/// the account chooser), the redirect carries a valid ID token minted for another sign-in (the
+/// panel refuses it for its nonce: the server alone would have accepted it), or the signed-in
+/// account is a personal one whose domain the account does not trust (the server refuses it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_google_sign_in_leaves_the_panel_asking_to_sign_in() -> Result<()> {
+    let idp = LocalIdp::start().await?;
+    let t = app_with_google(&idp).await?;
+    t.contact("ana@globex.example", "Ana", None).await?;
+    let g = load_extension(&t, "gmail-google-refused").await?;
+    register_extension(&idp, &g)?;
+    let b = &g.b;
+    b.goto(&format!("{}/mail/u/0/#inbox", g.page)).await?;
+    let personal = GoogleUser {
+        sub: "g-personal".into(),
+        email: "rep@seller.example".into(),
+        hd: None,
+    };
+    let cases = [
+        ("denied", GoogleSession::Denied, true),
+        ("replayed", GoogleSession::Replayed(rita()), false),
+        ("untrusted-domain", GoogleSession::User(personal), false),
+    ];
+    for (n, (label, session, asks_again)) in (1..).zip(cases) {
+        let what = format!("{session:?}");
+        idp.set_google_session(session);
+        let before = idp.google_requests().len();
+        b.click(&testid("compose-button")).await?;
+        add_recipient(b, n, "to", "ana@globex.example").await?;
+        in_panel(b, n, async |b| {
+            b.wait_for(&testid("panel-signin-link")).await?;
+            let stored = b.execute_async(READ_TOKEN, vec![]).await?;
+            anyhow::ensure!(stored.is_null(), "{what}: stored {stored}");
+            Ok(())
+        })
+        .await
+        .with_context(|| what.clone())?;
+        // Each flow tried silently first, and asked again (with the account chooser) only when
+        // the IdP said no; wait until every flow of this case is done with the IdP.
+        let asked = b
+            .wait_until(&format!("{what}: the sign-in flows to finish"), || async {
+                let p = prompts(&idp, before);
+                let silent = p.iter().filter(|p| p.is_empty()).count();
+                let chooser = p.iter().filter(|p| *p == "select_account").count();
+                let done = silent >= 1 && chooser == if asks_again { silent } else { 0 };
+                Ok(done.then_some(p))
+            })
+            .await?;
+        anyhow::ensure!(
+            asked.iter().all(|p| p.is_empty() || p == "select_account"),
+            "{what}: {asked:?}"
+        );
+        b.screenshot(&format!("gmail-5-google-sign-in-{label}"))
+            .await?;
+        // Close this compose window, so the next case's is in view.
+        b.execute(
+            &format!("document.querySelector('[data-testid=\"compose-{n}\"]').remove();"),
+            vec![],
+        )
+        .await?;
+    }
     g.b.close().await
 }

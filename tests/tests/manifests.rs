@@ -497,9 +497,34 @@ fn the_production_extension_runs_only_on_gmail_with_a_strict_csp_and_no_inline_s
     let config = file("config.js").context("config")?;
     assert!(
         config.contains(r#""allowedOrigins":["https://mail.google.com"]"#)
-            && config.contains(r#""apiBase":"https://sales.example.com""#),
+            && config.contains(r#""apiBase":"https://sales.example.com""#)
+            && config.contains(r#""googleAuthUrl":"https://accounts.google.com/o/oauth2/v2/auth""#),
         "{config}"
     );
+    // The server's Google settings travel with the extension; a plain-http endpoint does not.
+    let google = |auth_url: &str| {
+        let identity = sequencer_server::identity::IdentityConfig {
+            google_client_id: Some("123-abc.apps.googleusercontent.com".into()),
+            google_auth_url: auth_url.into(),
+            ..Default::default()
+        };
+        manifests::render_gmail_extension(&deployment().with_identity(&identity), &fake_bundle())
+    };
+    let local = google("http://127.0.0.1:4321/o/oauth2/v2/auth")?;
+    let config = local
+        .iter()
+        .find(|f| f.path == "config.js")
+        .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        .context("config")?;
+    assert!(
+        config.contains(r#""googleClientId":"123-abc.apps.googleusercontent.com""#)
+            && config.contains(r#""googleAuthUrl":"http://127.0.0.1:4321/o/oauth2/v2/auth""#),
+        "{config}"
+    );
+    assert!(matches!(
+        google("http://accounts.example.com/auth"),
+        Err(manifests::ManifestError::GoogleAuthUrl(..))
+    ));
     // The test-only rendering adds exactly the loopback origin.
     let test = manifests::render_gmail_extension(
         &deployment().with_test_origin("http://127.0.0.1:4321")?,
@@ -658,6 +683,7 @@ fn sequencer_manifests_renders_everything_for_a_base_url() -> Result<()> {
         .arg(dist.path())
         .env_remove("SEQUENCER_MS_CLIENT_ID")
         .env_remove("SEQUENCER_GOOGLE_CLIENT_ID")
+        .env_remove("SEQUENCER_GOOGLE_AUTH_URL")
         .output()?;
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
@@ -732,6 +758,29 @@ fn sequencer_manifests_renders_everything_for_a_base_url() -> Result<()> {
             );
         }
     }
+    let config = std::fs::read_to_string(out.path().join("gmail-extension/config.js"))?;
+    assert!(
+        config.contains(r#""googleAuthUrl":"https://accounts.google.com/o/oauth2/v2/auth""#),
+        "Google's endpoint by default: {config}"
+    );
+    let elsewhere = Command::new(sequencer_bin()?)
+        .args([
+            "manifests",
+            "--base-url",
+            "https://sales.example.com",
+            "--google-auth-url",
+            "http://accounts.example.com/auth",
+            "--out",
+        ])
+        .arg(out.path())
+        .arg("--static-dir")
+        .arg(dist.path())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&elsewhere.stderr);
+    assert!(
+        !elsewhere.status.success() && stderr.contains("--google-auth-url"),
+        "plain http is refused for the authorization endpoint too: {stderr}"
+    );
     let refused = Command::new(sequencer_bin()?)
         .args([
             "manifests",

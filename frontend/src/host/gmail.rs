@@ -5,7 +5,8 @@
 //! its origin must be one the extension was rendered for (`https://mail.google.com`), it must come
 //! from the parent window, and it must have the expected shape; anything else is ignored. The
 //! bridge itself is `gmail-shim.js`. Token: the session token in `chrome.storage.local` (shared by
-//! every panel), else a Google ID token for the Chrome user exchanged at the server.
+//! every panel), else a Google ID token for the Chrome user (from the authorization endpoint in
+//! the config, silently when the user already consented) exchanged at the server.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -29,7 +30,7 @@ extern "C" {
     #[wasm_bindgen(js_name = postReady)]
     fn post_ready(origins: Vec<String>);
     #[wasm_bindgen(js_name = googleIdToken, catch)]
-    async fn google_id_token(client_id: &str) -> Result<JsValue, JsValue>;
+    async fn google_id_token(client_id: &str, auth_url: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = loadToken, catch)]
     async fn load_token() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = saveToken, catch)]
@@ -46,6 +47,10 @@ pub struct ExtensionConfig {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub google_client_id: Option<String>,
+    /// The authorization endpoint to ask for the ID token (Google's, unless the deployment
+    /// names another); rendered beside the client id, so both come from the same server.
+    #[serde(default)]
+    pub google_auth_url: Option<String>,
 }
 
 /// At most this many addresses per field are taken from a message.
@@ -179,12 +184,13 @@ impl Host for GmailHost {
                 *inner.token.borrow_mut() = Some(token.clone());
                 return Ok(token);
             }
-            let client_id = inner
-                .config
-                .google_client_id
-                .clone()
-                .ok_or(HostError::NotSignedIn)?;
-            let id_token = google_id_token(&client_id)
+            let config = &inner.config;
+            let (Some(client_id), Some(auth_url)) =
+                (&config.google_client_id, &config.google_auth_url)
+            else {
+                return Err(HostError::NotSignedIn);
+            };
+            let id_token = google_id_token(client_id, auth_url)
                 .await
                 .map_err(|_| HostError::NotSignedIn)?;
             let id_token = id_token.as_string().ok_or(HostError::NotSignedIn)?;
@@ -280,7 +286,7 @@ mod tests {
 
     #[test]
     fn the_extension_config_is_what_sequencer_manifests_writes() {
-        let json = r#"{"allowedOrigins":["https://mail.google.com"],"apiBase":"https://sales.example.com","googleClientId":null}"#;
+        let json = r#"{"allowedOrigins":["https://mail.google.com"],"apiBase":"https://sales.example.com","googleClientId":null,"googleAuthUrl":"https://accounts.google.com/o/oauth2/v2/auth"}"#;
         let config: ExtensionConfig = serde_json::from_str(json).unwrap();
         assert_eq!(config.api_base, "https://sales.example.com");
         assert_eq!(
@@ -288,5 +294,9 @@ mod tests {
             vec!["https://mail.google.com".to_string()]
         );
         assert_eq!(config.google_client_id, None);
+        assert_eq!(
+            config.google_auth_url.as_deref(),
+            Some("https://accounts.google.com/o/oauth2/v2/auth")
+        );
     }
 }

@@ -31,12 +31,7 @@ fn deployment(app: &App) -> Option<Deployment> {
     let base = BaseUrl::parse(&app.settings.public_url)
         .map_err(|e| tracing::warn!("cannot render manifests: {e}"))
         .ok()?;
-    let identity = &app.settings.identity.config;
-    let mut dep = Deployment::new(base);
-    dep.ms_client_id = identity.ms_client_id.clone();
-    dep.ms_scope = identity.ms_scope.clone();
-    dep.google_client_id = identity.google_client_id.clone();
-    Some(dep)
+    Some(Deployment::new(base).with_identity(&app.settings.identity.config))
 }
 
 /// The 500 naming the setting to fix.

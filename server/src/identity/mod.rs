@@ -18,6 +18,8 @@ pub use verify::{GoogleIdentity, MicrosoftIdentity};
 
 pub const MS_JWKS_URL: &str = "https://login.microsoftonline.com/common/discovery/v2.0/keys";
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
+/// Google's OAuth 2.0 authorization endpoint, where the Gmail extension gets its ID token.
+pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
 /// An unknown `kid` triggers at most one refetch per this long.
 pub const JWKS_COOLDOWN_MS: i64 = 5 * 60 * 1000;
 
@@ -32,6 +34,9 @@ pub struct IdentityConfig {
     /// The Google OAuth client id of the Gmail extension: ID tokens must carry it as `aud`.
     pub google_client_id: Option<String>,
     pub google_jwks_url: String,
+    /// The authorization endpoint the Gmail extension signs in at. The server never calls it: it
+    /// is rendered into the extension's configuration, like the client id.
+    pub google_auth_url: String,
     pub jwks_cooldown_ms: i64,
 }
 
@@ -43,6 +48,7 @@ impl Default for IdentityConfig {
             ms_jwks_url: MS_JWKS_URL.into(),
             google_client_id: None,
             google_jwks_url: GOOGLE_JWKS_URL.into(),
+            google_auth_url: GOOGLE_AUTH_URL.into(),
             jwks_cooldown_ms: JWKS_COOLDOWN_MS,
         }
     }

@@ -63,6 +63,8 @@ pub const GMAIL_ORIGIN: &str = "https://mail.google.com";
 pub enum ManifestError {
     #[error("base URL {0:?}: {1}")]
     BaseUrl(String, &'static str),
+    #[error("Google authorization URL {0:?}: {1}")]
+    GoogleAuthUrl(String, &'static str),
     #[error("test origin {0:?} must be http://127.0.0.1[:port] or http://localhost[:port]")]
     TestOrigin(String),
     #[error("the frontend bundle in {0} is missing or incomplete ({1}); build it with `trunk build --release`")]
@@ -151,6 +153,9 @@ pub struct Deployment {
     pub ms_scope: String,
     /// Google OAuth client id for the extension's ID token.
     pub google_client_id: Option<String>,
+    /// Where the extension asks for that ID token: Google's authorization endpoint unless the
+    /// deployment says otherwise (checked by [`auth_url`] when the extension is rendered).
+    pub google_auth_url: String,
     /// Test only: extra loopback origins the extension's content script runs on and trusts, for a
     /// Gmail-like page in browser tests. Empty in every production rendering.
     pub test_origins: Vec<String>,
@@ -163,8 +168,18 @@ impl Deployment {
             ms_client_id: None,
             ms_scope: "access_as_user".into(),
             google_client_id: None,
+            google_auth_url: crate::identity::GOOGLE_AUTH_URL.into(),
             test_origins: Vec::new(),
         }
+    }
+
+    /// Takes the sign-in settings the renderings carry from the server's identity configuration.
+    pub fn with_identity(mut self, identity: &crate::identity::IdentityConfig) -> Deployment {
+        self.ms_client_id = identity.ms_client_id.clone();
+        self.ms_scope = identity.ms_scope.clone();
+        self.google_client_id = identity.google_client_id.clone();
+        self.google_auth_url = identity.google_auth_url.clone();
+        self
     }
 
     /// Adds a loopback origin for tests (`http://127.0.0.1:PORT`).
@@ -189,6 +204,16 @@ impl Deployment {
             ));
         }
         url
+    }
+}
+
+/// An authorization endpoint as the extension may use it: https (plain http on loopback only, for
+/// tests against a local identity provider), without query or fragment (the extension adds its own).
+pub fn auth_url(raw: &str) -> Result<String, ManifestError> {
+    match BaseUrl::parse(raw) {
+        Ok(url) => Ok(url.url),
+        Err(ManifestError::BaseUrl(_, why)) => Err(ManifestError::GoogleAuthUrl(raw.into(), why)),
+        Err(e) => Err(e),
     }
 }
 
@@ -354,6 +379,7 @@ pub fn render_gmail_extension(
         "apiBase": dep.base_url.as_str(),
         "allowedOrigins": allowed,
         "googleClientId": dep.google_client_id,
+        "googleAuthUrl": auth_url(&dep.google_auth_url)?,
     });
     let mut files = vec![
         RenderedFile::new("manifest.json", serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n"),
@@ -518,5 +544,30 @@ mod tests {
         assert!(dep()
             .with_test_origin("http://127.0.0.1:4000/path")
             .is_err());
+    }
+
+    #[test]
+    fn google_auth_urls_are_https_or_loopback_http_without_a_query() {
+        let check = |raw: &str, ok: Option<&str>| {
+            assert_eq!(auth_url(raw).ok().as_deref(), ok, "{raw}");
+        };
+        check(
+            crate::identity::GOOGLE_AUTH_URL,
+            Some(crate::identity::GOOGLE_AUTH_URL),
+        );
+        check(
+            "http://127.0.0.1:4000/o/oauth2/v2/auth",
+            Some("http://127.0.0.1:4000/o/oauth2/v2/auth"),
+        );
+        check("http://accounts.example.com/auth", None);
+        check(
+            "https://accounts.google.com/o/oauth2/v2/auth?prompt=none",
+            None,
+        );
+        check("https://accounts.google.com/auth#x", None);
+        assert!(matches!(
+            auth_url("ftp://x.com"),
+            Err(ManifestError::GoogleAuthUrl(..))
+        ));
     }
 }
