@@ -8,7 +8,7 @@
 //! every panel), else a Google ID token for the Chrome user (from the authorization endpoint in
 //! the config, silently when the user already consented) exchanged at the server.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde::Deserialize;
@@ -106,6 +106,18 @@ struct Inner {
     recipients: RefCell<Vec<Recipient>>,
     listeners: Rc<Listeners>,
     token: RefCell<Option<String>>,
+    /// A Google sign-in is under way: later callers wait for it instead of opening a second
+    /// sign-in window (lookups overlap while a recipient is typed).
+    signing_in: Cell<bool>,
+}
+
+/// Clears [`Inner::signing_in`] however the sign-in ends, dropped futures included.
+struct SigningIn(Rc<Inner>);
+
+impl Drop for SigningIn {
+    fn drop(&mut self) {
+        self.0.signing_in.set(false);
+    }
 }
 
 pub struct GmailHost {
@@ -127,6 +139,7 @@ impl GmailHost {
             recipients: RefCell::default(),
             listeners: Rc::default(),
             token: RefCell::new(token),
+            signing_in: Cell::new(false),
         });
         let weak = Rc::downgrade(&inner);
         // Lives as long as the page.
@@ -184,6 +197,14 @@ impl Host for GmailHost {
                 *inner.token.borrow_mut() = Some(token.clone());
                 return Ok(token);
             }
+            if inner.signing_in.get() {
+                while inner.signing_in.get() {
+                    gloo_timers::future::TimeoutFuture::new(100).await;
+                }
+                return inner.token.borrow().clone().ok_or(HostError::NotSignedIn);
+            }
+            inner.signing_in.set(true);
+            let _signing_in = SigningIn(inner.clone());
             let config = &inner.config;
             let (Some(client_id), Some(auth_url)) =
                 (&config.google_client_id, &config.google_auth_url)
