@@ -139,6 +139,38 @@ async fn add_recipient(b: &Browser, compose: u32, field: &str, email: &str) -> R
     .await
 }
 
+/// In compose window 1's panel: the banner names enrollment `id` (screenshot `shots[0]`), and
+/// Unenroll there (screenshot `shots[1]`) unenrolls it on the server, from the Gmail panel.
+async fn unenroll_in_panel(b: &Browser, t: &TestApp, id: i64, shots: [&str; 2]) -> Result<()> {
+    in_panel(b, 1, async |b| {
+        let banner = b
+            .wait_for(&card("ana@globex.example", "enrollment-banner"))
+            .await?;
+        assert_eq!(
+            banner.attr("data-enrollment-id").await?,
+            Some(id.to_string())
+        );
+        Ok(())
+    })
+    .await?;
+    b.screenshot(shots[0]).await?;
+    in_panel(b, 1, async |b| {
+        b.unenroll_from_card("ana@globex.example").await?;
+        b.wait_for_text(&testid("announcer"), "was unenrolled from Q4 outbound.")
+            .await
+            .map(drop)
+    })
+    .await?;
+    b.screenshot(shots[1]).await?;
+    let v = t.enrollment(id).await?;
+    assert_eq!(v.state, EnrollmentState::Unenrolled);
+    assert_eq!(
+        v.evidence.and_then(|x| x.surface),
+        Some(UnenrollSurface::GmailPanel)
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recipient_added_in_gmail_compose_shows_the_panel_with_the_banner_and_unenroll_works(
 ) -> Result<()> {
@@ -159,34 +191,16 @@ async fn a_recipient_added_in_gmail_compose_shows_the_panel_with_the_banner_and_
     .await?;
 
     add_recipient(b, 1, "to", "ana@globex.example").await?;
-    in_panel(b, 1, async |b| {
-        let banner = b
-            .wait_for(&card("ana@globex.example", "enrollment-banner"))
-            .await?;
-        assert_eq!(
-            banner.attr("data-enrollment-id").await?,
-            Some(e.id.to_string())
-        );
-        Ok(())
-    })
+    unenroll_in_panel(
+        b,
+        &t,
+        e.id,
+        [
+            "gmail-1-compose-enrolled-banner",
+            "gmail-2-compose-unenrolled",
+        ],
+    )
     .await?;
-    b.screenshot("gmail-1-compose-enrolled-banner").await?;
-
-    in_panel(b, 1, async |b| {
-        b.unenroll_from_card("ana@globex.example").await?;
-        b.wait_for_text(&testid("announcer"), "was unenrolled from Q4 outbound.")
-            .await
-            .map(drop)
-    })
-    .await?;
-    b.screenshot("gmail-2-compose-unenrolled").await?;
-
-    let v = t.enrollment(e.id).await?;
-    assert_eq!(v.state, EnrollmentState::Unenrolled);
-    assert_eq!(
-        v.evidence.and_then(|x| x.surface),
-        Some(UnenrollSurface::GmailPanel)
-    );
     g.b.close().await
 }
 
@@ -385,28 +399,16 @@ async fn without_a_stored_session_the_panel_signs_in_with_google_and_unenroll_wo
     );
 
     add_recipient(b, 1, "to", "ana@globex.example").await?;
-    in_panel(b, 1, async |b| {
-        let banner = b
-            .wait_for(&card("ana@globex.example", "enrollment-banner"))
-            .await?;
-        assert_eq!(
-            banner.attr("data-enrollment-id").await?,
-            Some(e.id.to_string())
-        );
-        b.unenroll_from_card("ana@globex.example").await?;
-        b.wait_for_text(&testid("announcer"), "was unenrolled from Q4 outbound.")
-            .await
-            .map(drop)
-    })
+    unenroll_in_panel(
+        b,
+        &t,
+        e.id,
+        [
+            "gmail-4-google-sign-in-banner",
+            "gmail-4-google-sign-in-unenrolled",
+        ],
+    )
     .await?;
-    b.screenshot("gmail-4-google-sign-in-unenrolled").await?;
-
-    let v = t.enrollment(e.id).await?;
-    assert_eq!(v.state, EnrollmentState::Unenrolled);
-    assert_eq!(
-        v.evidence.and_then(|x| x.surface),
-        Some(UnenrollSurface::GmailPanel)
-    );
     // The exchanged session is stored, and it is Rita's.
     let stored = in_panel(b, 1, async |b| b.execute_async(READ_TOKEN, vec![]).await).await?;
     let session = stored

@@ -123,16 +123,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let req = self
-            .auth(Request::post(&self.url(path)))
-            .json(body)
-            .map_err(|e| ApiError::Decode(e.to_string()))?;
-        decode(
-            req.send()
-                .await
-                .map_err(|e| ApiError::Network(e.to_string()))?,
-        )
-        .await
+        self.send_json(Request::post(&self.url(path)), body).await
     }
 
     async fn put<B: Serialize, T: DeserializeOwned>(
@@ -140,8 +131,17 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
+        self.send_json(Request::put(&self.url(path)), body).await
+    }
+
+    /// Sends `body` as JSON with the session token and decodes the answer.
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        req: RequestBuilder,
+        body: &B,
+    ) -> Result<T, ApiError> {
         let req = self
-            .auth(Request::put(&self.url(path)))
+            .auth(req)
             .json(body)
             .map_err(|e| ApiError::Decode(e.to_string()))?;
         decode(
