@@ -139,6 +139,16 @@ async fn add_recipient(b: &Browser, compose: u32, field: &str, email: &str) -> R
     .await
 }
 
+/// Ana, enrolled in the two-step "Q4 outbound".
+async fn enroll_ana(t: &TestApp) -> Result<EnrollmentView> {
+    let c = t.contact("ana@globex.example", "Ana", None).await?;
+    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
+    t.enroll(seq.id, &[c.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("enrolled")
+}
+
 /// In compose window 1's panel: the banner names enrollment `id` (screenshot `shots[0]`), and
 /// Unenroll there (screenshot `shots[1]`) unenrolls it on the server, from the Gmail panel.
 async fn unenroll_in_panel(b: &Browser, t: &TestApp, id: i64, shots: [&str; 2]) -> Result<()> {
@@ -175,12 +185,7 @@ async fn unenroll_in_panel(b: &Browser, t: &TestApp, id: i64, shots: [&str; 2]) 
 async fn a_recipient_added_in_gmail_compose_shows_the_panel_with_the_banner_and_unenroll_works(
 ) -> Result<()> {
     let t = spawn_app_with_frontend(Db::Sqlite).await?;
-    let c = t.contact("ana@globex.example", "Ana", None).await?;
-    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
-    let e = t.enroll(seq.id, &[c.id]).await?.results[0]
-        .enrollment
-        .clone()
-        .expect("enrolled");
+    let e = enroll_ana(&t).await?;
     let g = gmail(&t, "gmail-unenroll").await?;
     let b = &g.b;
     b.goto(&format!("{}/mail/u/0/#inbox", g.page)).await?;
@@ -374,12 +379,7 @@ async fn without_a_stored_session_the_panel_signs_in_with_google_and_unenroll_wo
 {
     let idp = LocalIdp::start().await?;
     let t = app_with_google(&idp).await?;
-    let c = t.contact("ana@globex.example", "Ana", None).await?;
-    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
-    let e = t.enroll(seq.id, &[c.id]).await?.results[0]
-        .enrollment
-        .clone()
-        .expect("enrolled");
+    let e = enroll_ana(&t).await?;
     idp.set_google_session(GoogleSession::User(rita()));
     let g = load_extension(&t, "gmail-google-sign-in").await?;
     register_extension(&idp, &g)?;
