@@ -10,7 +10,7 @@ use aho_corasick::AhoCorasick;
 use crate::doc::Doc;
 use crate::dsn::{self, RecipientStatus};
 use crate::reason::{self, Group};
-use crate::{recipients, text, Class, Classification};
+use crate::{listnotice, recipients, stage, text, Class, Classification};
 
 /// Subjects of bounces, in the languages MTAs localise them into.
 const SUBJECTS: &[&str] = &[
@@ -180,14 +180,14 @@ static SUBJECT_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(SUBJEC
 static BODY_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(BODY));
 static DELAY_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(DELAY));
 
-fn build(p: &[&str]) -> Option<AhoCorasick> {
+pub(crate) fn build(p: &[&str]) -> Option<AhoCorasick> {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build(p)
         .ok()
 }
 
-fn hit(ac: &LazyLock<Option<AhoCorasick>>, s: &str) -> bool {
+pub(crate) fn hit(ac: &LazyLock<Option<AhoCorasick>>, s: &str) -> bool {
     ac.as_ref().is_some_and(|a| a.is_match(s))
 }
 
@@ -230,7 +230,7 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
         signals.push("header:x-failed-recipients".into());
     }
     if !is_report && records.is_empty() {
-        if let Some(c) = list_refusal_notice(doc, human, &signals) {
+        if let Some(c) = listnotice::refusal(doc, human, &signals) {
             return Some(c);
         }
     }
@@ -246,66 +246,6 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
         signals.push("body:bounce-phrase".into());
     }
     Some(decide(doc, human, records, signals))
-}
-
-/// Headers only a mailing-list manager writes on its own notices (fml, Mailman, Sympa, ezmlm,
-/// Majordomo, Google Groups and anything RFC 2369/2919 compliant).
-const LIST_MANAGER_HEADERS: &[&str] = &[
-    "list-id",
-    "list-subscribe",
-    "list-help",
-    "x-mlserver",
-    "x-ml-name",
-    "x-mailman-version",
-    "x-sympa-to",
-    "mailing-list",
-];
-
-/// What a list manager says when it refuses a post from a non-member or a closed list.
-/// Said to the poster, so a list's own mail that mentions members is not a refusal; a
-/// moderation hold ("post by non-member to a members-only list") is not one either.
-const LIST_REFUSALS: &[&str] = &[
-    "you are not a member",
-    "not a member of this mailing list",
-    "you are not allowed to post",
-    "you are not allowed to send to",
-    "you are not authorized to post",
-];
-
-static LIST_REFUSAL_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(LIST_REFUSALS));
-
-/// A list manager's notice that it refused the post: the list (the address written as a
-/// recipient, `<list@host>`) is unreachable for this sender, which is policy, as for the
-/// list hosts of `reason::list_refusal`.
-fn list_refusal_notice(doc: &Doc, human: &str, signals: &[String]) -> Option<Classification> {
-    let from_list = LIST_MANAGER_HEADERS.iter().any(|h| doc.header(h).is_some());
-    if !from_list {
-        return None;
-    }
-    let at = LIST_REFUSAL_AC.as_ref()?.find(human)?.start();
-    // The list is named on the refusal's own line ("... of this mailing list <list@host>.");
-    // other addresses of the notice are its control and owner addresses.
-    let start = human[..at].rfind('\n').map_or(0, |i| i + 1);
-    let end = human[at..].find('\n').map_or(human.len(), |i| at + i);
-    let on_line: Vec<String> = text::addresses(&human[start..end])
-        .into_iter()
-        .map(|(_, a)| a)
-        .filter(|a| doc.from.as_deref() != Some(a.as_str()) && !doc.to.contains(a))
-        .collect();
-    let recipients = if on_line.is_empty() {
-        recipients::from_text(doc, human)
-    } else {
-        on_line
-    };
-    if recipients.is_empty() {
-        return None;
-    }
-    let mut c = Classification::new(Class::BouncePolicy);
-    c.failed_recipients = recipients;
-    c.signals = signals.to_vec();
-    c.signals.push("list:refused-post".into());
-    c.signals.push("reason:rejected".into());
-    Some(c)
 }
 
 fn has_inline_dsn(body: &str) -> bool {
@@ -365,20 +305,7 @@ fn decide(
     }
     let first = chosen.first();
     let diag = first.map(|r| r.diagnostic.as_str()).unwrap_or_default();
-    let specific_in_text = || {
-        status_from_text(diag)
-            .or_else(|| status_from_text(human))
-            .filter(|s| !s.ends_with(".0.0"))
-    };
-    let status = match first.and_then(|r| r.status.clone()) {
-        // `Status: 5.0.0` says only "permanent"; a code the remote server gave in the
-        // diagnostic or the transcript says more (Sisimai prefers it too).
-        Some(s) if s.ends_with(".0.0") => specific_in_text()
-            .filter(|t| t.as_bytes().first() == s.as_bytes().first())
-            .or(Some(s)),
-        Some(s) => Some(s),
-        None => status_from_text(diag).or_else(|| status_from_text(human)),
-    };
+    let status = status_of(first.and_then(|r| r.status.clone()), diag, human);
     let (mut reason, mut group) = pick_reason(diag, status.as_deref(), human);
     if reason == "undefined" {
         if let Some(signal) = reason::list_refusal(&c.failed_recipients) {
@@ -386,77 +313,20 @@ fn decide(
             signals.push(signal.into());
         }
     }
-    let command = failed_command(diag).or_else(|| failed_command(human));
+    let command = stage::failed_command(diag).or_else(|| stage::failed_command(human));
     if let Some(cmd) = command {
         signals.push(format!("smtp:{}", cmd.as_str()));
     }
-    if reason == "userunknown"
-        && status.as_deref() == Some("5.2.1")
-        && command != Some(Command::Rcpt)
-    {
-        // RFC 3463 5.2.1 "mailbox disabled, not accepting messages" under an "unknown user"
-        // text, not said at RCPT TO: the receiving side filters this sender.
-        (reason, group) = ("filtered", Group::Policy);
-    }
-    // RFC 3463 X.1.x addressing codes that name the destination mailbox (not the host, 5.1.2,
-    // nor the sender, 5.1.7/5.1.8); providers add their own details (Microsoft: 5.1.10, 5.1.351).
-    let status_says_mailbox = status.as_deref().is_some_and(|s| {
-        s.strip_prefix("5.1.")
-            .is_some_and(|d| !matches!(d, "2" | "6" | "7" | "8"))
-    });
-    let said = if diag.is_empty() { human } else { diag };
-    // "User unknown" / "Unknown user" / "No such user" with no stage and no addressing code is what content
-    // filters and gateways say after they accepted the recipient; Postfix-style
-    // `<user@host>: User unknown` is the RCPT TO wording and stays a bad address, as does the
-    // mailbox server's own `Unknown user: name` (IMail, Sendmail's mail.local).
-    let generic_unknown = (text::contains_ci(said, "user unknown")
-        || text::contains_ci(said, "unknown user")
-        || text::contains_ci(said, "no such user"))
-        && !text::contains_ci(&text::unfold(said), ">: user unknown")
-        && !text::contains_ci(said, "unknown user:");
-    if command == Some(Command::Rcpt) && group == Group::Policy && reason != "userunknown" {
-        // Refused at RCPT TO in words that say the mailbox does not exist ("550 5.7.1 No such
-        // user!"): the words win over a security-class code.
-        if let Some(("userunknown", g)) = reason::from_text(said) {
-            (reason, group) = ("userunknown", g);
-        }
-    }
-    match command {
-        // The server refused the envelope sender: nothing is known about the recipient.
-        Some(Command::Mail) if group == Group::Hard => {
-            (reason, group) = ("rejected", Group::Policy);
-        }
-        // "Unknown user" said to anything but RCPT TO, without a 5.1.x status backing it,
-        // is a content filter's wording (RFC 5321: recipients are refused at RCPT).
-        Some(Command::Data)
-            if reason == "userunknown" && !status_says_mailbox && generic_unknown =>
-        {
-            (reason, group) = ("filtered", Group::Policy);
-        }
-        None if reason == "userunknown" && !status_says_mailbox && generic_unknown => {
-            (reason, group) = ("filtered", Group::Policy);
-        }
-        _ => {}
-    }
-    // The reporting MTA gave up (`Action: failed`) on a mailbox the next hop said does not
-    // exist (X.1.1), even though that hop answered with a 4xx: retrying cannot succeed.
-    let gave_up_on_mailbox = status.as_deref() == Some("4.1.1")
-        && reason == "userunknown"
-        && first.is_some_and(|r| r.action.as_deref().is_some_and(|a| a.starts_with("fail")));
-    if group == Group::Hard
-        && reason != "notaccept"
-        && !gave_up_on_mailbox
-        && status.as_deref().is_some_and(|s| s.starts_with('4'))
-    {
-        // A 4.x.x status is transient by definition (RFC 3463): a DNS lookup that failed
-        // temporarily, not an address that does not exist.
-        reason = if reason == "hostunknown" {
-            "networkerror"
-        } else {
-            reason
-        };
-        group = Group::Soft;
-    }
+    (reason, group) = stage::correct(
+        (reason, group),
+        &stage::Facts {
+            command,
+            status: status.as_deref(),
+            said: if diag.is_empty() { human } else { diag },
+            failed_action: first
+                .is_some_and(|r| r.action.as_deref().is_some_and(|a| a.starts_with("fail"))),
+        },
+    );
     if reason == "undefined" && !delay {
         if let Some(mut inner) = doc.wrapped().as_ref().and_then(wrapped_failure) {
             // The notice says only that delivery failed; the bounce it wraps says why.
@@ -568,77 +438,18 @@ fn pick_reason(diag: &str, status: Option<&str>, human: &str) -> (&'static str, 
     }
 }
 
-/// The SMTP command a failure was the reply to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Command {
-    Mail,
-    Rcpt,
-    Data,
-}
-
-impl Command {
-    fn as_str(self) -> &'static str {
-        match self {
-            Command::Mail => "mail",
-            Command::Rcpt => "rcpt",
-            Command::Data => "data",
-        }
+/// The failure's RFC 3463 code: the block's `Status`, else the first code in the diagnostic or
+/// the transcript. `Status: 5.0.0` says only "permanent"; a code of the same class the remote
+/// server gave in the diagnostic or the transcript says more (Sisimai prefers it too).
+fn status_of(field: Option<String>, diag: &str, human: &str) -> Option<String> {
+    let in_text = || status_from_text(diag).or_else(|| status_from_text(human));
+    match field {
+        Some(s) if s.ends_with(".0.0") => in_text()
+            .filter(|t| !t.ends_with(".0.0") && t.as_bytes().first() == s.as_bytes().first())
+            .or(Some(s)),
+        Some(s) => Some(s),
+        None => in_text(),
     }
-}
-
-/// How MTAs name the command a reply answered: Postfix "(in reply to RCPT TO command)",
-/// Exim "SMTP error from remote mail server after RCPT TO:", Sendmail/qmail "... while
-/// talking to ...: >>> RCPT TO", Courier/others "after MAIL FROM".
-const COMMAND_PHRASES: &[(&str, Command)] = &[
-    ("in reply to rcpt to", Command::Rcpt),
-    ("after rcpt to", Command::Rcpt),
-    ("in reply to rcpt", Command::Rcpt),
-    ("in reply to mail from", Command::Mail),
-    ("after mail from", Command::Mail),
-    ("in reply to mail", Command::Mail),
-    ("in reply to end of data", Command::Data),
-    ("in reply to data", Command::Data),
-    ("after end of data", Command::Data),
-    ("after data", Command::Data),
-    ("end of data command", Command::Data),
-    // qmail: "most progress was RCPT TO response", "said 550 for RCPT TO response".
-    ("rcpt to response", Command::Rcpt),
-    // Lotus/X3 style "SMTP:RCPT host 192.0.2.8: 553 ...".
-    ("smtp:rcpt host", Command::Rcpt),
-];
-
-static COMMAND_AC: LazyLock<Option<AhoCorasick>> =
-    LazyLock::new(|| build(&COMMAND_PHRASES.iter().map(|p| p.0).collect::<Vec<_>>()));
-
-/// The failing command: a phrase naming it, else the last `>>> COMMAND` of a session
-/// transcript before the first `<<< 4xx/5xx` reply.
-fn failed_command(s: &str) -> Option<Command> {
-    // Phrases are often folded across lines ("(in reply to\n    RCPT TO command)").
-    let flat = text::unfold(s);
-    if let Some(m) = COMMAND_AC.as_ref().and_then(|ac| ac.find(&flat)) {
-        return COMMAND_PHRASES.get(m.pattern().as_usize()).map(|p| p.1);
-    }
-    let mut last: Option<Command> = None;
-    for line in s.lines() {
-        let l = line.trim_start();
-        if let Some(cmd) = l.strip_prefix(">>>") {
-            let cmd = cmd.trim_start();
-            last = if text::starts_with_ci(cmd, "rcpt") {
-                Some(Command::Rcpt)
-            } else if text::starts_with_ci(cmd, "mail") {
-                Some(Command::Mail)
-            } else if text::starts_with_ci(cmd, "data") || cmd == "." {
-                Some(Command::Data)
-            } else {
-                None
-            };
-        } else if let Some(reply) = l.strip_prefix("<<<") {
-            if matches!(reply.trim_start().as_bytes().first(), Some(b'4' | b'5')) {
-                return last;
-            }
-        }
-    }
-    None
 }
 
 fn status_from_text(s: &str) -> Option<String> {

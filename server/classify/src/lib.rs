@@ -7,7 +7,8 @@
 //! The only exception is the `eval` feature's [`eval`] module, which reads the labelled corpora.
 //!
 //! Module map: `doc` parses a message once into the text views the others read; `bounce`
-//! (+ `dsn`, `recipients`, `reason`) owns delivery failures; `autoreply` owns automatic replies;
+//! (+ `dsn`, `recipients`, `reason`, `stage`, `listnotice`) owns delivery failures;
+//! `autoreply` owns automatic replies;
 //! `returndate` owns "when is the person back"; `meta` owns correlation ids; `subject` owns
 //! subject normalisation; `text` holds small string helpers.
 
@@ -17,11 +18,13 @@ mod doc;
 mod dsn;
 #[cfg(feature = "eval")]
 pub mod eval;
+mod listnotice;
 mod meta;
 mod reason;
 mod recipients;
 mod returndate;
 mod returndate_words;
+mod stage;
 mod subject;
 mod text;
 
