@@ -1,5 +1,10 @@
 //! A real IMAP server for tests: Debian's Dovecot, configured in a temporary directory, listening
 //! on a free loopback port, one user with a password, Maildir storage. Killed on drop.
+//!
+//! [`Options`] turn on more of what production servers do: XOAUTH2/OAUTHBEARER with bearer
+//! tokens that Dovecot's `oauth2` passdb validates at a token-info URL (see `crate::oauth`).
+//! The mailbox is the same either way: Maildir and home are keyed by the local part (`%n`), so
+//! `rep` (password) and `rep@seller.example` (token) are one user.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -10,6 +15,16 @@ use anyhow::{Context, Result};
 
 pub const IMAP_USER: &str = "rep";
 pub const IMAP_PASSWORD: &str = "imap-test-password";
+/// The user as OAuth providers name it (and as XOAUTH2 logs in): the email address.
+pub const IMAP_OAUTH_USER: &str = "rep@seller.example";
+
+/// What the server offers beyond LOGIN with a password over plain IMAP.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Also accept XOAUTH2 and OAUTHBEARER, validating bearer tokens at this token-info URL
+    /// (the token is appended), e.g. [`crate::oauth::TokenInfo::url`].
+    pub tokeninfo_url: Option<String>,
+}
 
 pub struct Dovecot {
     pub port: u16,
@@ -23,8 +38,22 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn config(dir: &Path, port: u16, greeting: &str) -> String {
+fn config(dir: &Path, port: u16, greeting: &str, options: &Options) -> String {
     let d = dir.display();
+    let (mechanisms, oauth2) = match &options.tokeninfo_url {
+        None => ("plain login", String::new()),
+        Some(_) => (
+            "plain login xoauth2 oauthbearer",
+            format!(
+                "passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {d}/dovecot-oauth2.conf.ext
+}}
+"
+            ),
+        ),
+    };
     format!(
         "protocols = imap
 listen = 127.0.0.1
@@ -34,8 +63,8 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:{d}/mail/%u
+auth_mechanisms = {mechanisms}
+mail_location = maildir:{d}/mail/%n
 first_valid_uid = 1
 first_valid_gid = 1
 default_internal_user = dovecot
@@ -43,11 +72,12 @@ default_internal_group = dovecot
 default_login_user = dovenull
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {d}/users
 }}
-userdb {{
+{oauth2}userdb {{
   driver = static
-  args = uid=dovecot gid=dovecot home={d}/home/%u
+  args = uid=dovecot gid=dovecot home={d}/home/%n
 }}
 service imap-login {{
   chroot =
@@ -70,8 +100,14 @@ protocol imap {{
 }
 
 impl Dovecot {
-    /// Starts Dovecot under `parent` and waits until it accepts connections.
+    /// Starts a password-only, plain-IMAP Dovecot under `parent` and waits until it accepts
+    /// connections.
     pub async fn start(parent: &Path) -> Result<Dovecot> {
+        Dovecot::start_with(parent, &Options::default()).await
+    }
+
+    /// Like [`Dovecot::start`], offering what `options` asks for.
+    pub async fn start_with(parent: &Path, options: &Options) -> Result<Dovecot> {
         let dir = parent.join("dovecot");
         for sub in ["run", "state", "mail", "home"] {
             std::fs::create_dir_all(dir.join(sub))?;
@@ -85,13 +121,27 @@ impl Dovecot {
             dir.join("users"),
             format!("{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}::::::\n"),
         )?;
+        if let Some(url) = &options.tokeninfo_url {
+            // A live token's `active` must be `true` and its `email` the user XOAUTH2 names.
+            std::fs::write(
+                dir.join("dovecot-oauth2.conf.ext"),
+                format!(
+                    "tokeninfo_url = {url}
+username_attribute = email
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+"
+                ),
+            )?;
+        }
         // The port is chosen here and handed to Dovecot, so another process may take it in
         // between: the greeting names this server, and a lost race is retried on a new port.
         for _attempt in 0..5 {
             let port = free_port()?;
             let greeting = format!("sequencer-test-dovecot-{}-{port}", std::process::id());
             let conf = dir.join("dovecot.conf");
-            std::fs::write(&conf, config(&dir, port, &greeting))?;
+            std::fs::write(&conf, config(&dir, port, &greeting, options))?;
             let _ = std::fs::remove_file(dir.join("dovecot.log"));
             let child = Command::new("/usr/sbin/dovecot")
                 .arg("-F")
@@ -127,6 +177,11 @@ impl Dovecot {
             }
         }
         anyhow::bail!("dovecot lost the race for a free port five times")
+    }
+
+    /// What Dovecot logged so far (logins name the user and the SASL mechanism).
+    pub fn log(&self) -> Result<String> {
+        Ok(std::fs::read_to_string(self.dir.join("dovecot.log"))?)
     }
 
     /// Delivers a message straight into the user's Maildir folder (`INBOX` or a subfolder).

@@ -8,6 +8,7 @@ pub mod idp;
 pub mod imap;
 pub mod inbound;
 pub mod links;
+pub mod oauth;
 pub mod smtp;
 
 use std::net::TcpListener;

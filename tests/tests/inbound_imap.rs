@@ -2,13 +2,18 @@
 //! syncs ingest new messages from every chosen folder once, the IDLE watchers (one session per
 //! folder) pick mail up as it arrives in any chosen folder, the watcher set follows mailboxes
 //! connected, changed and disconnected over HTTP while it runs, and credentials are stored
-//! sealed yet still log in.
+//! sealed yet still log in. A mailbox connected with an OAuth2 access token logs in with
+//! XOAUTH2, Dovecot checking the token with a loopback OAuth provider (`sequencer_tests::oauth`);
+//! a revoked or unknown token is an authentication error that changes nothing.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use sequencer_server::mail::imap::ImapError;
+use sequencer_server::store::Mailbox;
 use sequencer_tests::imap::*;
 use sequencer_tests::inbound::*;
+use sequencer_tests::oauth::TokenInfo;
 use sequencer_tests::*;
 use shared::*;
 
@@ -17,6 +22,8 @@ both_backends! {
     the_idle_watcher_unenrolls_as_soon_as_a_reply_lands_in_any_chosen_folder => idle_watcher;
     watchers_follow_mailboxes_connected_changed_and_deleted_while_running => live_watchers;
     credentials_are_stored_sealed_and_legacy_plaintext_still_logs_in => sealed_credentials;
+    a_mailbox_connected_with_an_oauth_token_logs_in_with_xoauth2_and_unenrolls_on_a_reply => oauth_token;
+    a_revoked_or_unknown_token_fails_authentication_and_changes_nothing => refused_token;
 }
 
 fn mailbox_request(imap: &Dovecot, folders: &[&str]) -> MailboxRequest {
@@ -33,6 +40,17 @@ fn mailbox_request(imap: &Dovecot, folders: &[&str]) -> MailboxRequest {
             folders: folders.iter().map(|f| f.to_string()).collect(),
         }),
     }
+}
+
+/// Token-only IMAP settings: the user as the OAuth provider names it, no password.
+fn token_request(imap: &Dovecot, token: &str) -> MailboxRequest {
+    let mut req = mailbox_request(imap, &["INBOX"]);
+    if let Some(i) = req.imap.as_mut() {
+        i.username = IMAP_OAUTH_USER.into();
+        i.password = None;
+        i.oauth_token = Some(token.into());
+    }
+    req
 }
 
 async fn connect_mailbox(t: &TestApp, imap: &Dovecot) -> Result<sequencer_server::store::Mailbox> {
@@ -69,9 +87,13 @@ struct Setup {
 }
 
 async fn setup(db: Db, emails: &[&str]) -> Result<Setup> {
+    setup_with(db, emails, &Options::default()).await
+}
+
+async fn setup_with(db: Db, emails: &[&str], options: &Options) -> Result<Setup> {
     let t = spawn_app(db).await?;
     let tmp = tempfile::tempdir()?;
-    let imap = Dovecot::start(tmp.path()).await?;
+    let imap = Dovecot::start_with(tmp.path(), options).await?;
     let seq = t.email_sequence("Intro", &[1]).await?;
     let mut ids = Vec::new();
     for email in emails {
@@ -413,4 +435,133 @@ async fn sealed_credentials(db: Db) -> Result<()> {
     );
     assert!(!err.to_string().contains(IMAP_PASSWORD));
     Ok(())
+}
+
+/// A Dovecot that checks bearer tokens with `provider`.
+async fn setup_oauth(db: Db, emails: &[&str], provider: &TokenInfo) -> Result<Setup> {
+    let options = Options {
+        tokeninfo_url: Some(provider.url.clone()),
+    };
+    setup_with(db, emails, &options).await
+}
+
+/// Connects a token-only mailbox over HTTP.
+async fn connect_with_token(s: &Setup, token: &str) -> Result<Mailbox> {
+    let a =
+        s.t.post("/mailboxes", &token_request(&s.imap, token))
+            .await?;
+    anyhow::ensure!(a.status == 201, "{} {}", a.status, a.body);
+    let v: MailboxView = a.json()?;
+    assert_eq!(v.imap.as_ref().map(|i| i.auth.as_str()), Some("xoauth2"));
+    assert!(!a.body.to_string().contains(token));
+    s.t.app.store.mailbox(v.id).await?.context("stored")
+}
+
+async fn oauth_token(db: Db) -> Result<()> {
+    let provider = TokenInfo::start().await?;
+    let s = setup_oauth(db, &["ana@globex.example"], &provider).await?;
+    let (t, imap) = (&s.t, &s.imap);
+    let [ana] = s.ids[..] else {
+        anyhow::bail!("one enrollment per address")
+    };
+    let token = provider.issue(IMAP_OAUTH_USER);
+    let mb = connect_with_token(&s, &token).await?;
+    assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 0, "first sync");
+    // Dovecot asked the provider about exactly this token, and logged the XOAUTH2 login.
+    assert_eq!(provider.asked(), vec![token.clone()]);
+    let logins: Vec<String> = imap
+        .log()?
+        .lines()
+        .filter(|l| l.contains("Login: "))
+        .map(|l| l.split("Login: ").nth(1).unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    assert!(
+        logins[0].starts_with(&format!("user=<{IMAP_OAUTH_USER}>, method=XOAUTH2,")),
+        "{logins:?}"
+    );
+
+    s.reply("INBOX", "1.ana", "ana@globex.example", ana).await?;
+    assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 1);
+    assert!(s.replied(ana).await?);
+    assert_eq!(provider.asked().len(), 2, "every login presents the token");
+    Ok(())
+}
+
+async fn refused_token(db: Db) -> Result<()> {
+    let provider = TokenInfo::start().await?;
+    let s = setup_oauth(db, &["ana@globex.example"], &provider).await?;
+    let t = &s.t;
+    let [ana] = s.ids[..] else {
+        anyhow::bail!("one enrollment per address")
+    };
+    let token = provider.issue(IMAP_OAUTH_USER);
+    let mb = connect_with_token(&s, &token).await?;
+    assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 0, "first sync");
+    let synced = t.app.store.imap_folder_state(mb.id, "INBOX").await?;
+    assert!(synced.is_some());
+    s.reply("INBOX", "1.ana", "ana@globex.example", ana).await?;
+
+    // Revoked at the provider: refused, and nothing moves (the reply waits in the folder).
+    provider.revoke(&token);
+    let err = t.app.sync_mailbox(&mb).await.err().context("refused")?;
+    check_refused(&err, &token);
+    assert_eq!(provider.asked(), vec![token.clone(), token.clone()]);
+    s.untouched(&mb, synced, ana).await?;
+
+    // A token the provider never issued: the same.
+    let unknown = "ya29.never-issued-by-this-provider";
+    let mb = s.change_token(mb.id, unknown).await?;
+    let err = t.app.sync_mailbox(&mb).await.err().context("refused")?;
+    check_refused(&err, unknown);
+    assert_eq!(provider.asked().last().map(String::as_str), Some(unknown));
+    s.untouched(&mb, synced, ana).await?;
+
+    // A fresh token picks up where the mailbox stood: the waiting reply unenrolls.
+    let mb = s
+        .change_token(mb.id, &provider.issue(IMAP_OAUTH_USER))
+        .await?;
+    assert_eq!(t.app.sync_mailbox(&mb).await?.fetched, 1);
+    assert!(s.replied(ana).await?);
+    Ok(())
+}
+
+impl Setup {
+    /// Gives mailbox `id` a new token over HTTP (same server and user: the sync state stays).
+    async fn change_token(&self, id: i64, token: &str) -> Result<Mailbox> {
+        let a = self
+            .t
+            .send_as(
+                &self.t.token(),
+                reqwest::Method::PUT,
+                &format!("/mailboxes/{id}"),
+                &token_request(&self.imap, token),
+            )
+            .await?;
+        anyhow::ensure!(a.status == 200, "{} {}", a.status, a.body);
+        self.t.app.store.mailbox(id).await?.context("mailbox")
+    }
+
+    /// Nothing moved since `mb` was read: the mailbox row, its INBOX sync state (`inbox`) and
+    /// enrollment `id`, still active.
+    async fn untouched(&self, mb: &Mailbox, inbox: Option<(u32, u32)>, id: i64) -> Result<()> {
+        let store = &self.t.app.store;
+        assert_eq!(store.mailbox(mb.id).await?.as_ref(), Some(mb));
+        assert_eq!(store.imap_folder_state(mb.id, "INBOX").await?, inbox);
+        assert_eq!(self.t.enrollment(id).await?.state, EnrollmentState::Active);
+        Ok(())
+    }
+}
+
+/// An authentication error that carries the server's XOAUTH2 refusal and not the token.
+fn check_refused(err: &ImapError, token: &str) {
+    assert!(matches!(err, ImapError::Auth(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(
+            r#"authentication failed: the server refused the OAuth2 token: {"status":"401","#
+        ),
+        "{message}"
+    );
+    assert!(!message.contains(token), "{message}");
 }

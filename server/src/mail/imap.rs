@@ -56,14 +56,24 @@ pub struct SyncReport {
     pub duplicates: u32,
 }
 
+/// SASL XOAUTH2: the first response carries the user and the bearer token. A refused token
+/// draws a second challenge, a JSON error (`{"status":"401",...}`), which the client must
+/// answer with an empty response before the server says NO; it is kept for the error message.
 struct XOAuth2<'a> {
     user: &'a str,
     token: &'a str,
+    sent: bool,
+    refusal: Option<String>,
 }
 
-impl async_imap::Authenticator for XOAuth2<'_> {
+impl async_imap::Authenticator for &mut XOAuth2<'_> {
     type Response = String;
-    fn process(&mut self, _challenge: &[u8]) -> String {
+    fn process(&mut self, challenge: &[u8]) -> String {
+        if self.sent {
+            self.refusal = Some(String::from_utf8_lossy(challenge).into_owned());
+            return String::new();
+        }
+        self.sent = true;
         format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token)
     }
 }
@@ -104,16 +114,21 @@ async fn connect(s: &ImapSettings) -> Result<Sess, ImapError> {
         .await
         .map_err(|e| ImapError::Connect(addr, e))?;
     match (&s.oauth_token, &s.password) {
-        (Some(token), _) => client
-            .authenticate(
-                "XOAUTH2",
-                XOAuth2 {
-                    user: &s.username,
-                    token,
-                },
-            )
-            .await
-            .map_err(|(e, _)| ImapError::Auth(e.to_string())),
+        (Some(token), _) => {
+            let mut sasl = XOAuth2 {
+                user: &s.username,
+                token,
+                sent: false,
+                refusal: None,
+            };
+            let session = client.authenticate("XOAUTH2", &mut sasl).await;
+            session.map_err(|(e, _)| match sasl.refusal {
+                Some(why) => {
+                    ImapError::Auth(format!("the server refused the OAuth2 token: {why} ({e})"))
+                }
+                None => ImapError::Auth(e.to_string()),
+            })
+        }
         (None, Some(pw)) => client
             .login(&s.username, pw)
             .await
