@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use sequencer_server::clock::SystemClock;
 use sequencer_server::domain::{EmailAddress, Role, Seat, Tier};
 use sequencer_server::http::StaticDir;
+use sequencer_server::mail::imap_trust::ImapTrust;
 use sequencer_server::service::{login::hash_password, App};
 use sequencer_server::{build_app, cli_inbound, demo, load_secret, worker};
 
@@ -52,6 +53,10 @@ struct Cli {
         global = true
     )]
     public_url: String,
+    /// CA certificates (a PEM bundle) trusted for IMAP over TLS besides the public roots: for
+    /// on-premises IMAP servers whose certificate comes from a private CA. Read at startup.
+    #[arg(long, env = "SEQUENCER_IMAP_CA_FILE", global = true)]
+    imap_ca_file: Option<PathBuf>,
     #[command(flatten)]
     identity: IdentityArgs,
     #[command(subcommand)]
@@ -252,6 +257,18 @@ async fn main() -> anyhow::Result<()> {
         _ => {}
     }
     let secret = load_secret(&cli.data_dir)?;
+    let imap_trust = match &cli.imap_ca_file {
+        Some(path) => {
+            let trust = ImapTrust::with_ca_file(path)?;
+            tracing::info!(
+                certificates = trust.extra(),
+                file = %path.display(),
+                "trusting extra CAs for IMAP over TLS"
+            );
+            trust
+        }
+        None => ImapTrust::default(),
+    };
     let app = build_app(
         &cli.database_url,
         &cli.mail_url,
@@ -261,7 +278,8 @@ async fn main() -> anyhow::Result<()> {
     )
     .await
     .with_context(|| format!("opening {}", cli.database_url))?
-    .with_identity(cli.identity.config());
+    .with_identity(cli.identity.config())
+    .with_imap_trust(imap_trust);
     match cli.command {
         Command::Serve {
             bind,

@@ -2,7 +2,9 @@
 //! on a free loopback port, one user with a password, Maildir storage. Killed on drop.
 //!
 //! [`Options`] turn on more of what production servers do: XOAUTH2/OAUTHBEARER with bearer
-//! tokens that Dovecot's `oauth2` passdb validates at a token-info URL (see `crate::oauth`).
+//! tokens that Dovecot's `oauth2` passdb validates at a token-info URL (see `crate::oauth`), and
+//! implicit TLS only (`ssl = required`, no plain listener) with a certificate from a private CA
+//! (see `crate::tls`).
 //! The mailbox is the same either way: Maildir and home are keyed by the local part (`%n`), so
 //! `rep` (password) and `rep@seller.example` (token) are one user.
 
@@ -12,6 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+
+use crate::tls::TestCa;
 
 pub const IMAP_USER: &str = "rep";
 pub const IMAP_PASSWORD: &str = "imap-test-password";
@@ -24,6 +28,8 @@ pub struct Options {
     /// Also accept XOAUTH2 and OAUTHBEARER, validating bearer tokens at this token-info URL
     /// (the token is appended), e.g. [`crate::oauth::TokenInfo::url`].
     pub tokeninfo_url: Option<String>,
+    /// Implicit TLS (IMAPS) on the port instead of plain IMAP, with this CA's server certificate.
+    pub tls: Option<TestCa>,
 }
 
 pub struct Dovecot {
@@ -54,6 +60,18 @@ fn config(dir: &Path, port: u16, greeting: &str, options: &Options) -> String {
             ),
         ),
     };
+    let (ssl, imap_port, imaps_port) = match &options.tls {
+        None => ("ssl = no".to_string(), port, 0),
+        Some(ca) => (
+            format!(
+                "ssl = required\nssl_cert = <{}\nssl_key = <{}",
+                ca.server_cert.display(),
+                ca.server_key.display()
+            ),
+            0,
+            port,
+        ),
+    };
     format!(
         "protocols = imap
 listen = 127.0.0.1
@@ -61,7 +79,7 @@ login_greeting = {greeting}
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = {mechanisms}
 mail_location = maildir:{d}/mail/%n
@@ -83,10 +101,12 @@ service imap-login {{
   chroot =
   inet_listener imap {{
     address = 127.0.0.1
-    port = {port}
+    port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -158,7 +178,7 @@ timeout_msecs = 5000
             };
             let deadline = Instant::now() + Duration::from_secs(20);
             loop {
-                if greets_with(port, &greeting).await {
+                if greets_with(port, &greeting, options.tls.as_ref()).await {
                     return Ok(server);
                 }
                 if let Some(status) = server.child.try_wait()? {
@@ -203,17 +223,52 @@ timeout_msecs = 5000
     }
 }
 
-/// Something on `port` answers with an IMAP greeting that contains `greeting`.
-async fn greets_with(port: u16, greeting: &str) -> bool {
-    use tokio::io::AsyncReadExt;
-    let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-        return false;
+/// Something on `port` answers with an IMAP greeting that contains `greeting`, over TLS with a
+/// certificate from `tls` when given.
+async fn greets_with(port: u16, greeting: &str, tls: Option<&TestCa>) -> bool {
+    use tokio::io::{AsyncRead, AsyncReadExt};
+    async fn first_read(mut conn: impl AsyncRead + Unpin) -> Option<String> {
+        let mut buf = vec![0u8; 512];
+        let n = conn.read(&mut buf).await.ok()?;
+        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
+    let answer = async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        match tls {
+            None => first_read(tcp).await,
+            Some(ca) => first_read(tls_connect(tcp, ca).await.ok()?).await,
+        }
     };
-    let mut buf = vec![0u8; 512];
-    match tokio::time::timeout(Duration::from_secs(2), conn.read(&mut buf)).await {
-        Ok(Ok(n)) => String::from_utf8_lossy(&buf[..n]).contains(greeting),
+    match tokio::time::timeout(Duration::from_secs(2), answer).await {
+        Ok(Some(text)) => text.contains(greeting),
         _ => false,
     }
+}
+
+/// A TLS client session to 127.0.0.1 trusting only `ca`.
+async fn tls_connect(
+    tcp: tokio::net::TcpStream,
+    ca: &TestCa,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(&ca.ca_cert)?;
+    roots.add(CertificateDer::from_pem_slice(&pem).map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1")?;
+    Ok(
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+            .connect(name, tcp)
+            .await?,
+    )
 }
 
 /// Mail processes run as the `dovecot` user (Dovecot refuses uid 0 for mail access).

@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod links;
 pub mod oauth;
 pub mod smtp;
+pub mod tls;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -441,6 +441,7 @@ async fn sealed_credentials(db: Db) -> Result<()> {
 async fn setup_oauth(db: Db, emails: &[&str], provider: &TokenInfo) -> Result<Setup> {
     let options = Options {
         tokeninfo_url: Some(provider.url.clone()),
+        ..Default::default()
     };
     setup_with(db, emails, &options).await
 }

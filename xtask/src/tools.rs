@@ -21,7 +21,7 @@ struct SystemPackage {
     installed: fn() -> bool,
 }
 
-/// What `cargo xtask test` needs beyond Rust (PostgreSQL server, browser, IMAP server).
+/// What `cargo xtask test` needs beyond Rust (PostgreSQL server, browser, IMAP server, openssl).
 const TEST_PACKAGES: &[SystemPackage] = &[
     SystemPackage {
         apt: "postgresql",
@@ -42,6 +42,11 @@ const TEST_PACKAGES: &[SystemPackage] = &[
     SystemPackage {
         apt: "dovecot-imapd",
         installed: || Path::new("/usr/lib/dovecot/imap").exists(),
+    },
+    // The IMAP TLS tests make a throwaway CA and server certificate with it.
+    SystemPackage {
+        apt: "openssl",
+        installed: || which("openssl").is_some(),
     },
 ];
 

@@ -5,7 +5,9 @@
 //! where the server supports it, polling otherwise.
 //!
 //! Authentication: LOGIN with a password, or SASL XOAUTH2 with an OAuth2 access token; both are
-//! stored sealed and opened only here, to log in (`App::imap_login_settings`).
+//! stored sealed and opened only here, to log in (`App::imap_login_settings`). Implicit TLS
+//! checks the server's certificate against `Settings::imap_trust` (webpki's roots plus the
+//! deployment's CA file, `mail::imap_trust`).
 //!
 //! [`spawn_watchers`] keeps one watcher task per IMAP mailbox in this process and follows the
 //! mailboxes table live: it reconciles at once when this process changes a mailbox
@@ -24,6 +26,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::rustls;
 
+use super::imap_trust::ImapTrust;
 use crate::service::App;
 use crate::store::{ImapSettings, Mailbox};
 
@@ -83,27 +86,25 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
 
 type Sess = Session<Box<dyn Stream>>;
 
-async fn connect(s: &ImapSettings) -> Result<Sess, ImapError> {
+async fn connect(s: &ImapSettings, trust: &ImapTrust) -> Result<Sess, ImapError> {
     let addr = format!("{}:{}", s.host, s.port);
     let tcp = TcpStream::connect(&addr)
         .await
         .map_err(|e| ImapError::Connect(addr.clone(), e))?;
     let stream: Box<dyn Stream> = if s.tls {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .map_err(|e| ImapError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
+        .with_root_certificates(trust.roots())
         .with_no_client_auth();
         let name = rustls::pki_types::ServerName::try_from(s.host.clone())
             .map_err(|e| ImapError::Tls(e.to_string()))?;
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(name, tcp)
             .await
-            .map_err(|e| ImapError::Tls(e.to_string()))?;
+            .map_err(|e| ImapError::Tls(handshake_failure(&s.host, &e)))?;
         Box::new(tls)
     } else {
         Box::new(tcp)
@@ -137,6 +138,26 @@ async fn connect(s: &ImapSettings) -> Result<Sess, ImapError> {
     }
 }
 
+/// What went wrong in the TLS handshake, certificate problems spelled out for the operator.
+fn handshake_failure(host: &str, e: &std::io::Error) -> String {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
+            format!(
+                "the certificate of {host} is not signed by a trusted CA (UnknownIssuer); \
+                 if the server uses a private CA, add it to the IMAP CA file \
+                 (SEQUENCER_IMAP_CA_FILE)"
+            )
+        }
+        Some(rustls::Error::InvalidCertificate(why)) => {
+            format!("the certificate of {host} is not valid: {why}")
+        }
+        _ => e.to_string(),
+    }
+}
+
 fn folders(s: &ImapSettings) -> Vec<String> {
     if s.folders.is_empty() {
         vec!["INBOX".to_string()]
@@ -151,7 +172,7 @@ impl App {
         let settings = self
             .imap_login_settings(mailbox)?
             .ok_or(ImapError::NotConfigured)?;
-        let mut session = connect(&settings).await?;
+        let mut session = connect(&settings, &self.settings.imap_trust).await?;
         let report = self.sync_folders(&mut session, mailbox, &settings).await;
         let _ = session.logout().await;
         report
@@ -255,7 +276,7 @@ impl App {
         let settings = self
             .imap_login_settings(mailbox)?
             .ok_or(ImapError::NotConfigured)?;
-        let mut session = connect(&settings).await?;
+        let mut session = connect(&settings, &self.settings.imap_trust).await?;
         let idle = session.capabilities().await?.has_str("IDLE");
         loop {
             // `sync_folder` leaves the folder selected, which is what IDLE watches.

@@ -2,6 +2,7 @@
 //! folder for local demos). Inbound parsing lives in the `sequencer-classify` crate.
 
 pub mod imap;
+pub mod imap_trust;
 
 use std::path::PathBuf;
 

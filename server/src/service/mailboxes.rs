@@ -292,6 +292,14 @@ impl App {
         }
     }
 
+    /// The same app trusting these CAs for IMAP over TLS (builder-style, like `with_identity`).
+    pub fn with_imap_trust(mut self, trust: crate::mail::imap_trust::ImapTrust) -> App {
+        let mut settings = (*self.settings).clone();
+        settings.imap_trust = trust;
+        self.settings = Arc::new(settings);
+        self
+    }
+
     /// A mailbox's IMAP settings with the credentials opened, to log in with. Legacy plaintext
     /// values are used as they are.
     pub fn imap_login_settings(

@@ -48,6 +48,8 @@ pub struct Settings {
     pub identity: Arc<crate::identity::Verifier>,
     /// Seals stored mailbox credentials; derived from `secret` with its own label.
     pub credentials: crate::crypto::CredentialKey,
+    /// The CAs IMAP servers' certificates are checked against (webpki's roots by default).
+    pub imap_trust: crate::mail::imap_trust::ImapTrust,
 }
 
 impl Settings {
@@ -57,6 +59,7 @@ impl Settings {
             credentials: crate::crypto::CredentialKey::derive(&secret),
             secret,
             identity: crate::identity::Verifier::new(crate::identity::IdentityConfig::default()),
+            imap_trust: Default::default(),
         }
     }
 }
