@@ -40,12 +40,23 @@ export function postReady(origins) {
  */
 export async function googleIdToken(clientId, authUrl) {
   if (!globalThis.chrome?.identity) throw new Error("chrome.identity is not available");
+  if (await signedOutByUser()) throw new Error("signed out by the user");
   try {
     return await idTokenFlow(clientId, authUrl, false);
   } catch (silent) {
     if (silent instanceof NonceMismatch) throw silent;
     return await idTokenFlow(clientId, authUrl, true);
   }
+}
+
+/**
+ * The same, asked for by the user ("Sign in with Google"): straight to the account chooser, so a
+ * shared computer can switch accounts. Clears the "signed out by the user" mark first.
+ */
+export async function googleIdTokenInteractive(clientId, authUrl) {
+  if (!globalThis.chrome?.identity) throw new Error("chrome.identity is not available");
+  if (globalThis.chrome?.storage?.local) await chrome.storage.local.remove(SIGNED_OUT_KEY);
+  return await idTokenFlow(clientId, authUrl, true);
 }
 
 class NonceMismatch extends Error {}
@@ -81,6 +92,8 @@ function jwtPayload(jwt) {
 }
 
 const TOKEN_KEY = "sequencerToken";
+/** Set when the user signed out of the panel: no silent Google sign-in until they sign in again. */
+const SIGNED_OUT_KEY = "sequencerSignedOut";
 
 /**
  * The Sequencer session token, kept in chrome.storage.local: one store for every extension page,
@@ -101,4 +114,24 @@ export async function forgetToken(refused) {
   if (!globalThis.chrome?.storage?.local) return;
   const found = await chrome.storage.local.get(TOKEN_KEY);
   if (found[TOKEN_KEY] === refused) await chrome.storage.local.remove(TOKEN_KEY);
+}
+
+/** Forgets the stored session and marks the user signed out, for every panel. */
+export async function signOut() {
+  if (!globalThis.chrome?.storage?.local) return;
+  await chrome.storage.local.remove(TOKEN_KEY);
+  await chrome.storage.local.set({ [SIGNED_OUT_KEY]: true });
+}
+
+async function signedOutByUser() {
+  if (!globalThis.chrome?.storage?.local) return false;
+  const found = await chrome.storage.local.get(SIGNED_OUT_KEY);
+  return found[SIGNED_OUT_KEY] === true;
+}
+
+/** Calls `callback()` when the user signs out in any panel (so this one drops its session too). */
+export function onSignedOut(callback) {
+  globalThis.chrome?.storage?.onChanged?.addListener((changes, area) => {
+    if (area === "local" && changes[SIGNED_OUT_KEY]?.newValue === true) callback();
+  });
 }

@@ -85,6 +85,10 @@ fn panel(state: PanelState) -> String {
         refreshing: false,
         announcement: AttrValue::default(),
         sign_in_href: "/app/#/signin".into(),
+        on_sign_in: None,
+        signing_in: false,
+        sign_in_error: None,
+        on_sign_out: None,
         children: Default::default(),
         on_unenroll: Callback::noop(),
         on_confirm: Callback::noop(),
@@ -104,6 +108,41 @@ fn panel_states_loading_error_empty_and_signed_out() {
     );
     insta::assert_snapshot!("panel_empty", panel(PanelState::Empty));
     insta::assert_snapshot!("panel_needs_sign_in", panel(PanelState::NeedsSignIn));
+}
+
+/// The Gmail extension signs in itself: a button instead of the web app's link, the reason a
+/// sign-in failed, and "Sign out" while signed in.
+#[test]
+fn a_host_that_signs_in_itself_offers_google_and_sign_out() {
+    let props = |state, error: Option<&str>, signed_in: bool| PanelBodyProps {
+        state,
+        clock: CLOCK,
+        ui: HashMap::new(),
+        refreshing: false,
+        announcement: AttrValue::default(),
+        sign_in_href: "/app/#/signin".into(),
+        on_sign_in: Some(Callback::noop()),
+        signing_in: false,
+        sign_in_error: error.map(|e| AttrValue::from(e.to_string())),
+        on_sign_out: signed_in.then(Callback::noop),
+        children: Default::default(),
+        on_unenroll: Callback::noop(),
+        on_confirm: Callback::noop(),
+        on_cancel: Callback::noop(),
+        on_retry: Callback::noop(),
+    };
+    insta::assert_snapshot!(
+        "panel_sign_in_with_google_after_a_refusal",
+        render::<PanelBody>(props(
+            PanelState::NeedsSignIn,
+            Some("Google sign-in was cancelled or refused."),
+            false
+        ))
+    );
+    insta::assert_snapshot!(
+        "panel_signed_in_offers_sign_out",
+        render::<PanelBody>(props(PanelState::Empty, None, true))
+    );
 }
 
 #[test]

@@ -199,3 +199,57 @@ fn a_failed_unenroll_keeps_the_banner_with_the_reason() {
         ))
     );
 }
+
+#[test]
+fn signing_out_drops_the_lookup_under_way_and_shows_the_signed_out_state() {
+    let m = run(vec![
+        PanelAction::LookupStarted {
+            generation: 1,
+            count: 1,
+        },
+        PanelAction::LookupDone {
+            generation: 1,
+            requested: emails(&["sam@acme.com"]),
+            recipients: vec![recipient("not_enrolled")],
+        },
+    ]);
+    assert!(m.signed_in);
+    let m = (*Rc::new(m)
+        .reduce(PanelAction::LookupStarted {
+            generation: 2,
+            count: 1,
+        })
+        .reduce(PanelAction::SignOutDone)
+        .reduce(PanelAction::LookupDone {
+            generation: 2,
+            requested: emails(&["sam@acme.com"]),
+            recipients: vec![recipient("not_enrolled")],
+        }))
+    .clone();
+    assert_eq!(m.state, PanelState::NeedsSignIn);
+    assert!(!m.signed_in && !m.refreshing);
+    assert_eq!(m.announcement, "Signed out of Sequencer.");
+}
+
+#[test]
+fn a_failed_sign_in_says_why_until_the_next_try() {
+    let m = run(vec![
+        PanelAction::SignedOut { generation: 0 },
+        PanelAction::SignInStarted,
+        PanelAction::SignInFailed("Google sign-in was cancelled or refused.".into()),
+    ]);
+    assert_eq!(m.state, PanelState::NeedsSignIn);
+    assert!(!m.signing_in && !m.signed_in);
+    assert_eq!(
+        m.sign_in_error.as_deref(),
+        Some("Google sign-in was cancelled or refused.")
+    );
+    let m = run(vec![
+        PanelAction::SignInFailed("no".into()),
+        PanelAction::SignInStarted,
+    ]);
+    assert!(m.signing_in);
+    assert_eq!(m.sign_in_error, None);
+    let m = run(vec![PanelAction::SignInStarted, PanelAction::SignInDone]);
+    assert!(m.signed_in && !m.signing_in);
+}

@@ -435,7 +435,7 @@ async fn without_a_stored_session_the_panel_signs_in_with_google_and_unenroll_wo
     g.b.close().await
 }
 
-/// A Google sign-in that ends without a session leaves the panel asking to sign in, not loading
+/// A Google sign-in that ends without a session leaves the panel asking to sign in (with Google), not loading
 /// forever, and stores nothing: the user declines (after the silent try the panel asks again with
 /// the account chooser), the redirect carries a valid ID token minted for another sign-in (the
 /// panel refuses it for its nonce: the server alone would have accepted it), or the signed-in
@@ -466,7 +466,7 @@ async fn a_refused_google_sign_in_leaves_the_panel_asking_to_sign_in() -> Result
         b.click(&testid("compose-button")).await?;
         add_recipient(b, n, "to", "ana@globex.example").await?;
         in_panel(b, n, async |b| {
-            b.wait_for(&testid("panel-signin-link")).await?;
+            b.wait_for(&testid("panel-signin-google")).await?;
             let stored = b.execute_async(READ_TOKEN, vec![]).await?;
             anyhow::ensure!(stored.is_null(), "{what}: stored {stored}");
             Ok(())
@@ -497,5 +497,129 @@ async fn a_refused_google_sign_in_leaves_the_panel_asking_to_sign_in() -> Result
         )
         .await?;
     }
+    g.b.close().await
+}
+
+/// Reads the "signed out by the user" mark from chrome.storage.local (run on an extension page).
+const READ_SIGNED_OUT: &str = "const done = arguments[arguments.length - 1]; chrome.storage.local.get('sequencerSignedOut').then((r) => done(r.sequencerSignedOut ?? null));";
+
+/// The session stored in chrome.storage.local is Rita's (read in compose window `n`'s panel).
+async fn stored_session_is_ritas(b: &Browser, t: &TestApp, n: u32) -> Result<()> {
+    let stored = in_panel(b, n, async |b| b.execute_async(READ_TOKEN, vec![]).await).await?;
+    let session = stored
+        .as_str()
+        .context("no session in chrome.storage.local")?;
+    let me: MeResponse = t.get_as(session, "/me").await?.json()?;
+    assert_eq!(me.user.id, t.user.id.0);
+    Ok(())
+}
+
+/// In Gmail the signed-out panel signs in with Google itself (the account chooser), not through
+/// the web app, and "Sign out" forgets the session everywhere and keeps the panel signed out:
+/// no silent sign-in in the next compose window until the user signs in again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_signs_in_with_google_on_request_and_signing_out_stays_signed_out() -> Result<()>
+{
+    let idp = LocalIdp::start().await?;
+    let t = app_with_google(&idp).await?;
+    enroll_ana(&t).await?;
+    idp.set_google_session(GoogleSession::Denied);
+    let g = load_extension(&t, "gmail-sign-in-out").await?;
+    register_extension(&idp, &g)?;
+    let b = &g.b;
+    b.goto(&format!("{}/mail/u/0/#inbox", g.page)).await?;
+    b.click(&testid("compose-button")).await?;
+    add_recipient(b, 1, "to", "ana@globex.example").await?;
+    in_panel(b, 1, async |b| {
+        b.wait_for(&testid("panel-signin-google")).await?;
+        anyhow::ensure!(
+            b.find_now(&testid("panel-signin-link")).await?.is_none(),
+            "Gmail's panel links to the web app's sign-in"
+        );
+        anyhow::ensure!(
+            b.find_now(&testid("panel-signout")).await?.is_none(),
+            "Sign out offered while signed out"
+        );
+        Ok(())
+    })
+    .await?;
+    b.screenshot("gmail-6-sign-in-with-google").await?;
+
+    // The user signs in: straight to the account chooser, then the lookup runs again.
+    idp.set_google_session(GoogleSession::User(rita()));
+    let before = idp.google_requests().len();
+    in_panel(b, 1, async |b| {
+        b.click(&testid("panel-signin-google")).await?;
+        b.wait_for(&card("ana@globex.example", "enrollment-banner"))
+            .await
+            .map(drop)
+    })
+    .await?;
+    assert_eq!(prompts(&idp, before), ["select_account"]);
+    stored_session_is_ritas(b, &t, 1).await?;
+
+    // Sign out: the session is gone from every store, and the panel says so.
+    in_panel(b, 1, async |b| {
+        b.click(&testid("panel-signout")).await?;
+        b.wait_for(&testid("panel-signin-google")).await?;
+        b.wait_for_text(&testid("announcer"), "Signed out of Sequencer.")
+            .await?;
+        let stored = b.execute_async(READ_TOKEN, vec![]).await?;
+        anyhow::ensure!(stored.is_null(), "a session is still stored: {stored}");
+        let local = b
+            .execute("return localStorage.getItem('sequencer.token');", vec![])
+            .await?;
+        anyhow::ensure!(local.is_null(), "localStorage still holds {local}");
+        assert_eq!(
+            b.execute_async(READ_SIGNED_OUT, vec![]).await?,
+            serde_json::json!(true)
+        );
+        Ok(())
+    })
+    .await?;
+    b.screenshot("gmail-6-signed-out").await?;
+
+    // A new compose window does not sign in silently, though Google would have answered.
+    let before = idp.google_requests().len();
+    b.click(&testid("compose-button")).await?;
+    add_recipient(b, 2, "to", "ana@globex.example").await?;
+    in_panel(b, 2, async |b| {
+        b.wait_for(&testid("panel-signin-google")).await.map(drop)
+    })
+    .await?;
+    assert_eq!(
+        prompts(&idp, before),
+        Vec::<String>::new(),
+        "a silent sign-in"
+    );
+
+    // A sign-in the user declines keeps the panel signed out, with the reason.
+    idp.set_google_session(GoogleSession::Denied);
+    in_panel(b, 2, async |b| {
+        b.click(&testid("panel-signin-google")).await?;
+        b.wait_for_text(&testid("panel-signin-error"), "cancelled or refused")
+            .await?;
+        b.wait_for(&testid("panel-signin-google")).await.map(drop)
+    })
+    .await?;
+    assert_eq!(prompts(&idp, before), ["select_account"]);
+
+    // Signing in again asks with the account chooser, clears the mark, and shows the banner.
+    idp.set_google_session(GoogleSession::User(rita()));
+    in_panel(b, 2, async |b| {
+        b.click(&testid("panel-signin-google")).await?;
+        b.wait_for(&card("ana@globex.example", "enrollment-banner"))
+            .await?;
+        b.wait_for(&testid("panel-signout")).await?;
+        assert_eq!(
+            b.execute_async(READ_SIGNED_OUT, vec![]).await?,
+            serde_json::Value::Null
+        );
+        Ok(())
+    })
+    .await?;
+    assert_eq!(prompts(&idp, before), ["select_account", "select_account"]);
+    stored_session_is_ritas(b, &t, 2).await?;
+    b.screenshot("gmail-6-signed-in-again").await?;
     g.b.close().await
 }

@@ -41,6 +41,19 @@ pub struct PanelBodyProps {
     /// Where the sign-in page is, for the signed-out state.
     #[prop_or(AttrValue::Static("/app/#/signin"))]
     pub sign_in_href: AttrValue,
+    /// Signs in here instead of the web app's sign-in link (the Gmail extension: Google's
+    /// account chooser).
+    #[prop_or_default]
+    pub on_sign_in: Option<Callback<()>>,
+    /// A sign-in the user asked for is under way.
+    #[prop_or_default]
+    pub signing_in: bool,
+    /// Why the last sign-in the user asked for failed.
+    #[prop_or_default]
+    pub sign_in_error: Option<AttrValue>,
+    /// Offered while signed in, when the host can forget its session.
+    #[prop_or_default]
+    pub on_sign_out: Option<Callback<()>>,
     /// The host's own fields (the standalone page's To and Cc), drawn above the results.
     #[prop_or_default]
     pub children: Html,
@@ -64,13 +77,7 @@ pub fn PanelBody(props: &PanelBodyProps) -> Html {
         PanelState::Error(message) => html! {
             <ErrorNotice message={message.clone()} on_retry={props.on_retry.clone()} testid="panel-error" />
         },
-        PanelState::NeedsSignIn => html! {
-            <div class="notice" data-testid="panel-signin">
-                <p>{ "Sign in to Sequencer to see your recipients' sequences." }</p>
-                <a class="btn btn--primary" href={props.sign_in_href.clone()} target="_blank"
-                    rel="noopener" data-testid="panel-signin-link">{ "Sign in" }</a>
-            </div>
-        },
+        PanelState::NeedsSignIn => sign_in(props),
         PanelState::Loaded(recipients) => {
             let compact = recipients.len() > 1;
             let cards = recipients.iter().map(|r| {
@@ -110,8 +117,40 @@ pub fn PanelBody(props: &PanelBodyProps) -> Html {
             </header>
             { props.children.clone() }
             <div class="panel__content">{ content }</div>
+            if let Some(on_sign_out) = &props.on_sign_out {
+                <footer class="panel__footer">
+                    <button type="button" class="btn btn--ghost btn--small" data-testid="panel-signout"
+                        onclick={on_sign_out.reform(|_: MouseEvent| ())}>{ "Sign out" }</button>
+                </footer>
+            }
             <Announcer message={props.announcement.clone()} />
         </main>
+    }
+}
+
+/// The signed-out state: the host's own sign-in button, else a link to the web app's sign-in.
+fn sign_in(props: &PanelBodyProps) -> Html {
+    let action = match &props.on_sign_in {
+        Some(on_sign_in) => html! {
+            <button type="button" class="btn btn--primary" data-testid="panel-signin-google"
+                disabled={props.signing_in} aria-busy={props.signing_in.to_string()}
+                onclick={on_sign_in.reform(|_: MouseEvent| ())}>
+                { if props.signing_in { "Signing in…" } else { "Sign in with Google" } }
+            </button>
+        },
+        None => html! {
+            <a class="btn btn--primary" href={props.sign_in_href.clone()} target="_blank"
+                rel="noopener" data-testid="panel-signin-link">{ "Sign in" }</a>
+        },
+    };
+    html! {
+        <div class="notice" data-testid="panel-signin">
+            <p>{ "Sign in to Sequencer to see your recipients' sequences." }</p>
+            if let Some(error) = &props.sign_in_error {
+                <p class="inline-error" role="alert" data-testid="panel-signin-error">{ error.clone() }</p>
+            }
+            { action }
+        </div>
     }
 }
 

@@ -6,7 +6,9 @@
 //! from the parent window, and it must have the expected shape; anything else is ignored. The
 //! bridge itself is `gmail-shim.js`. Token: the session token in `chrome.storage.local` (shared by
 //! every panel), else a Google ID token for the Chrome user (from the authorization endpoint in
-//! the config, silently when the user already consented) exchanged at the server.
+//! the config, silently when the user already consented) exchanged at the server. "Sign in with
+//! Google" goes to the account chooser at once; "Sign out" forgets the session in every store and
+//! marks the user signed out, so no panel signs in silently until they sign in again.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -16,7 +18,9 @@ use shared::{IdentityProvider, UnenrollSurface};
 use wasm_bindgen::prelude::*;
 use yew::Callback;
 
-use super::{exchange, Host, HostError, HostKind, Listeners, LocalBoxFuture, Subscription};
+use super::{
+    exchange, Host, HostError, HostKind, Listeners, LocalBoxFuture, SessionControls, Subscription,
+};
 use crate::email::{merge_recipients, EmailAddress, Recipient, RecipientField};
 
 #[wasm_bindgen(module = "/gmail-shim.js")]
@@ -37,6 +41,15 @@ extern "C" {
     async fn save_token(token: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = forgetToken, catch)]
     async fn forget_stored_token(refused: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = googleIdTokenInteractive, catch)]
+    async fn google_id_token_interactive(
+        client_id: &str,
+        auth_url: &str,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = signOut, catch)]
+    async fn sign_out_stored() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = onSignedOut)]
+    fn on_signed_out(callback: &Closure<dyn FnMut()>);
 }
 
 /// What `sequencer manifests` wrote into the extension's `config.js`.
@@ -158,6 +171,16 @@ impl GmailHost {
         );
         on_message(&handler);
         handler.forget();
+        // The user signed out in another panel: drop this one's copy and look again (signed out).
+        let weak = Rc::downgrade(&inner);
+        let signed_out = Closure::<dyn FnMut()>::new(move || {
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.token.borrow_mut().take().is_some() {
+                inner.listeners.notify();
+            }
+        });
+        on_signed_out(&signed_out);
+        signed_out.forget();
         post_ready(inner.config.allowed_origins.clone());
         // A token given to this page (`?token=`, a trial sign-in) is kept for every panel.
         if let Some(token) = inner.token.borrow().clone() {
@@ -205,22 +228,39 @@ impl Host for GmailHost {
             }
             inner.signing_in.set(true);
             let _signing_in = SigningIn(inner.clone());
-            let config = &inner.config;
-            let (Some(client_id), Some(auth_url)) =
-                (&config.google_client_id, &config.google_auth_url)
-            else {
-                return Err(HostError::NotSignedIn);
-            };
-            let id_token = google_id_token(client_id, auth_url)
-                .await
-                .map_err(|_| HostError::NotSignedIn)?;
-            let id_token = id_token.as_string().ok_or(HostError::NotSignedIn)?;
-            let token =
-                exchange::exchange(&inner.config.api_base, IdentityProvider::Google, id_token)
-                    .await?;
-            let _ = save_token(&token).await;
-            *inner.token.borrow_mut() = Some(token.clone());
-            Ok(token)
+            google_session(&inner, false).await
+        })
+    }
+
+    fn session_controls(&self) -> SessionControls {
+        let config = &self.inner.config;
+        let google = config.google_client_id.is_some() && config.google_auth_url.is_some();
+        SessionControls {
+            sign_in: google,
+            sign_out: true,
+        }
+    }
+
+    fn sign_in(&self) -> LocalBoxFuture<Result<String, HostError>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.signing_in.set(true);
+            let _signing_in = SigningIn(inner.clone());
+            google_session(&inner, true).await.map_err(|e| match e {
+                HostError::NotSignedIn => {
+                    HostError::SignInFailed("Sequencer did not accept this Google account.".into())
+                }
+                e => e,
+            })
+        })
+    }
+
+    fn sign_out(&self) -> LocalBoxFuture<()> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.token.borrow_mut().take();
+            crate::session::clear_token();
+            let _ = sign_out_stored().await;
         })
     }
 
@@ -240,6 +280,33 @@ impl Host for GmailHost {
     fn api_base(&self) -> String {
         self.inner.config.api_base.clone()
     }
+}
+
+/// A Google ID token for the Chrome user exchanged for a session, which is kept for every panel.
+/// `chosen`: the user asked (the account chooser at once), else silently first, and not at all
+/// after the user signed out.
+async fn google_session(inner: &Inner, chosen: bool) -> Result<String, HostError> {
+    let config = &inner.config;
+    let (Some(client_id), Some(auth_url)) = (&config.google_client_id, &config.google_auth_url)
+    else {
+        return Err(HostError::NotSignedIn);
+    };
+    let id_token = if chosen {
+        google_id_token_interactive(client_id, auth_url)
+            .await
+            .map_err(|_| {
+                HostError::SignInFailed("Google sign-in was cancelled or refused.".into())
+            })?
+    } else {
+        google_id_token(client_id, auth_url)
+            .await
+            .map_err(|_| HostError::NotSignedIn)?
+    };
+    let id_token = id_token.as_string().ok_or(HostError::NotSignedIn)?;
+    let token = exchange::exchange(&config.api_base, IdentityProvider::Google, id_token).await?;
+    let _ = save_token(&token).await;
+    *inner.token.borrow_mut() = Some(token.clone());
+    Ok(token)
 }
 
 #[cfg(test)]

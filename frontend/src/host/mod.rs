@@ -50,6 +50,8 @@ pub enum HostError {
     NotSignedIn,
     /// The host API failed (an Office `AsyncResult` error, a lost extension port...).
     Unavailable(String),
+    /// A sign-in the user asked for ended without a session (declined, or refused by Sequencer).
+    SignInFailed(String),
 }
 
 impl fmt::Display for HostError {
@@ -57,8 +59,18 @@ impl fmt::Display for HostError {
         match self {
             HostError::NotSignedIn => f.write_str("You are not signed in to Sequencer."),
             HostError::Unavailable(why) => write!(f, "The mail client did not answer: {why}"),
+            HostError::SignInFailed(why) => f.write_str(why),
         }
     }
+}
+
+/// What the panel offers for its session besides the web app's sign-in link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionControls {
+    /// A "Sign in with Google" button that runs [`Host::sign_in`], instead of the link.
+    pub sign_in: bool,
+    /// A "Sign out" control while signed in, that runs [`Host::sign_out`].
+    pub sign_out: bool,
 }
 
 /// Unsubscribes when dropped.
@@ -103,6 +115,25 @@ pub trait Host {
     /// next [`Host::access_token`] signs in afresh instead of returning it again.
     fn forget_token(&self, refused: &str) {
         let _ = refused;
+    }
+
+    /// Which of [`Host::sign_in`] and [`Host::sign_out`] this host supports (none by default:
+    /// the user signs in through the web app).
+    fn session_controls(&self) -> SessionControls {
+        SessionControls::default()
+    }
+
+    /// Signs in because the user asked to (interactively, with an account chooser), keeps the
+    /// session like [`Host::access_token`] does and returns it. Only called when
+    /// [`SessionControls::sign_in`].
+    fn sign_in(&self) -> LocalBoxFuture<Result<String, HostError>> {
+        Box::pin(async { Err(HostError::NotSignedIn) })
+    }
+
+    /// Forgets the session everywhere it is cached, and stays signed out (no silent sign-in)
+    /// until [`Host::sign_in`]. Only called when [`SessionControls::sign_out`].
+    fn sign_out(&self) -> LocalBoxFuture<()> {
+        Box::pin(async {})
     }
 
     /// Origin of the API; empty for the page's own origin. An extension page sets the server's.

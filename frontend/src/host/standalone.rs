@@ -8,14 +8,14 @@ use shared::UnenrollSurface;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::{Host, HostError, HostKind, Listeners, LocalBoxFuture, Subscription};
+use super::{Host, HostError, HostKind, Listeners, LocalBoxFuture, SessionControls, Subscription};
 use crate::email::{merge_recipients, parse_address_line, Recipient, RecipientField};
 
 #[derive(Default)]
 pub struct StandaloneState {
     to: RefCell<String>,
     cc: RefCell<String>,
-    token: Option<String>,
+    token: RefCell<Option<String>>,
     listeners: Rc<Listeners>,
 }
 
@@ -63,7 +63,7 @@ impl StandaloneHost {
         let state = StandaloneState {
             to: RefCell::new(to.to_string()),
             cc: RefCell::new(cc.to_string()),
-            token,
+            token: RefCell::new(token),
             listeners: Rc::default(),
         };
         StandaloneHost {
@@ -91,8 +91,23 @@ impl Host for StandaloneHost {
     }
 
     fn access_token(&self) -> LocalBoxFuture<Result<String, HostError>> {
-        let token = self.state.token.clone();
+        let token = self.state.token.borrow().clone();
         Box::pin(async move { token.ok_or(HostError::NotSignedIn) })
+    }
+
+    fn session_controls(&self) -> SessionControls {
+        SessionControls {
+            sign_in: false,
+            sign_out: true,
+        }
+    }
+
+    /// The page's token lives in this host and in localStorage (`session`); signing in again is
+    /// the web app's sign-in page.
+    fn sign_out(&self) -> LocalBoxFuture<()> {
+        self.state.token.borrow_mut().take();
+        crate::session::clear_token();
+        Box::pin(async {})
     }
 
     fn compose_fields(&self) -> Html {

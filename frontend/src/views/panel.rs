@@ -186,9 +186,43 @@ pub fn Panel(props: &PanelProps) -> Html {
         Callback::from(move |()| lookup(host.clone(), dispatch.clone(), generation.clone()))
     };
 
+    let controls = props.host.session_controls();
+    let on_sign_in = controls.sign_in.then(|| {
+        let (host, dispatch) = (props.host.clone(), dispatch.clone());
+        let generation = generation.borrow().clone();
+        Callback::from(move |()| {
+            dispatch.dispatch(PanelAction::SignInStarted);
+            let (host, dispatch, generation) = (host.clone(), dispatch.clone(), generation.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match host.sign_in().await {
+                    Ok(_) => {
+                        dispatch.dispatch(PanelAction::SignInDone);
+                        lookup(host, dispatch, generation);
+                    }
+                    Err(e) => dispatch.dispatch(PanelAction::SignInFailed(e.to_string())),
+                }
+            });
+        })
+    });
+    let on_sign_out = (controls.sign_out && model.signed_in).then(|| {
+        let (host, dispatch) = (props.host.clone(), dispatch.clone());
+        Callback::from(move |()| {
+            let (host, dispatch) = (host.clone(), dispatch.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                host.sign_out().await;
+                dispatch.dispatch(PanelAction::SignOutDone);
+                // Keyboard users land on the way back in, once it is drawn.
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                focus_selector("[data-testid=panel-signin] .btn");
+            });
+        })
+    });
+
     html! {
         <PanelBody state={model.state.clone()} {clock} ui={model.ui.clone()}
             refreshing={model.refreshing} announcement={model.announcement.clone()}
+            {on_sign_in} signing_in={model.signing_in}
+            sign_in_error={model.sign_in_error.clone().map(AttrValue::from)} {on_sign_out}
             {on_unenroll} {on_confirm} {on_cancel} {on_retry}>
             { props.host.compose_fields() }
         </PanelBody>

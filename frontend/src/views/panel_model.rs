@@ -20,6 +20,12 @@ pub struct PanelModel {
     pub generation: u64,
     /// The card whose status should take focus after the next render (bumped per request).
     pub focus: Option<(u64, String)>,
+    /// The server answered a lookup (or a sign-in succeeded) since the last sign-out.
+    pub signed_in: bool,
+    /// A sign-in the user asked for is under way.
+    pub signing_in: bool,
+    /// Why the last sign-in the user asked for failed.
+    pub sign_in_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +47,12 @@ pub enum PanelAction {
     SignedOut {
         generation: u64,
     },
+    /// The user asked to sign in.
+    SignInStarted,
+    SignInDone,
+    SignInFailed(String),
+    /// The user signed out: answers to lookups under way are dropped.
+    SignOutDone,
     AskUnenroll(i64),
     CancelUnenroll(i64),
     UnenrollStarted(i64),
@@ -79,6 +91,7 @@ impl Reducible for PanelModel {
                     return self;
                 }
                 m.refreshing = false;
+                m.signed_in = true;
                 m.state = PanelState::Loaded(in_request_order(&requested, recipients));
             }
             PanelAction::LookupFailed {
@@ -96,7 +109,31 @@ impl Reducible for PanelModel {
                     return self;
                 }
                 m.refreshing = false;
+                m.signed_in = false;
                 m.state = PanelState::NeedsSignIn;
+            }
+            PanelAction::SignInStarted => {
+                m.signing_in = true;
+                m.sign_in_error = None;
+            }
+            PanelAction::SignInDone => {
+                m.signing_in = false;
+                m.signed_in = true;
+            }
+            PanelAction::SignInFailed(message) => {
+                m.signing_in = false;
+                m.signed_in = false;
+                m.state = PanelState::NeedsSignIn;
+                // Shown (and read out) as an alert beside the button.
+                m.sign_in_error = Some(message);
+            }
+            PanelAction::SignOutDone => {
+                m.generation += 1;
+                m.refreshing = false;
+                m.signed_in = false;
+                m.ui.clear();
+                m.state = PanelState::NeedsSignIn;
+                m.announcement = "Signed out of Sequencer.".into();
             }
             PanelAction::AskUnenroll(id) => {
                 m.ui.insert(id, UnenrollUi::Confirming);
