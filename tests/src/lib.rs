@@ -4,6 +4,7 @@
 //! poll for a condition with a deadline.
 
 pub mod browser;
+pub mod gmail;
 pub mod idp;
 pub mod imap;
 pub mod inbound;
