@@ -77,8 +77,9 @@ fn every_recipient_status_renders() {
     }
 }
 
-fn panel(state: PanelState) -> String {
-    render::<PanelBody>(PanelBodyProps {
+/// The panel's props with no-op callbacks, as a host that signs in through the web app draws it.
+fn props(state: PanelState) -> PanelBodyProps {
+    PanelBodyProps {
         state,
         clock: CLOCK,
         ui: HashMap::new(),
@@ -94,7 +95,11 @@ fn panel(state: PanelState) -> String {
         on_confirm: Callback::noop(),
         on_cancel: Callback::noop(),
         on_retry: Callback::noop(),
-    })
+    }
+}
+
+fn panel(state: PanelState) -> String {
+    render::<PanelBody>(props(state))
 }
 
 #[test]
@@ -115,21 +120,10 @@ fn panel_states_loading_error_empty_and_signed_out() {
 #[test]
 fn a_host_that_signs_in_itself_offers_google_and_sign_out() {
     let props = |state, error: Option<&str>, signed_in: bool| PanelBodyProps {
-        state,
-        clock: CLOCK,
-        ui: HashMap::new(),
-        refreshing: false,
-        announcement: AttrValue::default(),
-        sign_in_href: "/app/#/signin".into(),
         on_sign_in: Some(Callback::noop()),
-        signing_in: false,
         sign_in_error: error.map(|e| AttrValue::from(e.to_string())),
         on_sign_out: signed_in.then(Callback::noop),
-        children: Default::default(),
-        on_unenroll: Callback::noop(),
-        on_confirm: Callback::noop(),
-        on_cancel: Callback::noop(),
-        on_retry: Callback::noop(),
+        ..props(state)
     };
     insta::assert_snapshot!(
         "panel_sign_in_with_google_after_a_refusal",

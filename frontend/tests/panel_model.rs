@@ -24,6 +24,21 @@ fn emails(list: &[&str]) -> Vec<EmailAddress> {
         .collect()
 }
 
+/// A one-recipient lookup, started and answered: `email` is the fixture recipient `key`.
+fn looked_up(generation: u64, email: &str, key: &str) -> Vec<PanelAction> {
+    vec![
+        PanelAction::LookupStarted {
+            generation,
+            count: 1,
+        },
+        PanelAction::LookupDone {
+            generation,
+            requested: emails(&[email]),
+            recipients: vec![recipient(key)],
+        },
+    ]
+}
+
 fn run(actions: Vec<PanelAction>) -> PanelModel {
     let mut m = Rc::new(PanelModel::default());
     for a in actions {
@@ -176,21 +191,12 @@ fn a_confirmed_unenroll_replaces_the_banner_and_is_announced() {
 
 #[test]
 fn a_failed_unenroll_keeps_the_banner_with_the_reason() {
-    let m = run(vec![
-        PanelAction::LookupStarted {
-            generation: 1,
-            count: 1,
-        },
-        PanelAction::LookupDone {
-            generation: 1,
-            requested: emails(&["jane@acme.com"]),
-            recipients: vec![recipient("enrolled")],
-        },
-        PanelAction::UnenrollFailed {
-            enrollment_id: 11,
-            message: "This enrollment has already ended.".into(),
-        },
-    ]);
+    let mut actions = looked_up(1, "jane@acme.com", "enrolled");
+    actions.push(PanelAction::UnenrollFailed {
+        enrollment_id: 11,
+        message: "This enrollment has already ended.".into(),
+    });
+    let m = run(actions);
     assert_eq!(recipient_status(&loaded(&m)[0]), RecipientStatus::Enrolled);
     assert_eq!(
         m.ui.get(&11),
@@ -202,17 +208,7 @@ fn a_failed_unenroll_keeps_the_banner_with_the_reason() {
 
 #[test]
 fn signing_out_drops_the_lookup_under_way_and_shows_the_signed_out_state() {
-    let m = run(vec![
-        PanelAction::LookupStarted {
-            generation: 1,
-            count: 1,
-        },
-        PanelAction::LookupDone {
-            generation: 1,
-            requested: emails(&["sam@acme.com"]),
-            recipients: vec![recipient("not_enrolled")],
-        },
-    ]);
+    let m = run(looked_up(1, "sam@acme.com", "not_enrolled"));
     assert!(m.signed_in);
     let m = (*Rc::new(m)
         .reduce(PanelAction::LookupStarted {
