@@ -53,8 +53,12 @@ pub fn ContactPage(props: &ContactPageProps) -> Html {
         })
     };
     let on_cancel = {
-        let confirming = confirming.clone();
-        Callback::from(move |()| confirming.set(false))
+        // The dialog's error goes with it: it must not reappear under Resume.
+        let (confirming, error) = (confirming.clone(), error.clone());
+        Callback::from(move |()| {
+            error.set(None);
+            confirming.set(false);
+        })
     };
     let on_confirm = {
         let (confirming, busy, error, announcement) = (
@@ -63,7 +67,7 @@ pub fn ContactPage(props: &ContactPageProps) -> Html {
             error.clone(),
             announcement.clone(),
         );
-        let (reload, current) = (reload.clone(), current.clone());
+        let (reload, current, ctx) = (reload.clone(), current.clone(), ctx.clone());
         Callback::from(move |()| {
             let (Some(e), Some(ctx)) = (current.clone(), ctx.clone()) else {
                 return;
@@ -95,7 +99,7 @@ pub fn ContactPage(props: &ContactPageProps) -> Html {
 
     let on_resume = {
         let (busy, error, announcement) = (busy.clone(), error.clone(), announcement.clone());
-        let (reload, current, ctx) = (reload.clone(), current.clone(), use_context::<AppCtx>());
+        let (reload, current, ctx) = (reload.clone(), current.clone(), ctx.clone());
         Callback::from(move |_: MouseEvent| {
             let (Some(e), Some(ctx)) = (current.clone(), ctx.clone()) else {
                 return;
