@@ -493,3 +493,14 @@ pub async fn spawn_app_with_frontend_configured(
     }
     crate::spawn_app_configured(db, sequencer_server::domain::Tier::Professional, configure).await
 }
+
+/// A contact "Ana" at ana@globex.example, enrolled in the two-step "Q4 outbound"; returns the
+/// enrollment.
+pub async fn enrolled_ana(t: &crate::TestApp) -> Result<shared::EnrollmentView> {
+    let c = t.contact("ana@globex.example", "Ana", None).await?;
+    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
+    t.enroll(seq.id, &[c.id]).await?.results[0]
+        .enrollment
+        .clone()
+        .context("not enrolled")
+}

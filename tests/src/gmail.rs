@@ -41,8 +41,18 @@ pub struct Gmail {
     _ext: tempfile::TempDir,
 }
 
-/// Reads `sequencerToken` from chrome.storage.local (run on an extension page).
-pub const READ_TOKEN: &str = "const done = arguments[arguments.length - 1]; chrome.storage.local.get('sequencerToken').then((r) => done(r.sequencerToken ?? null));";
+/// The value `key` holds in chrome.storage.local, or null (run on an extension page, e.g. inside
+/// [`in_panel`]). The panel keeps its session under `sequencerToken`.
+pub async fn chrome_stored(b: &Browser, key: &str) -> Result<serde_json::Value> {
+    b.execute_async(
+        "const [key, done] = arguments; chrome.storage.local.get(key).then((r) => done(r[key] ?? null));",
+        vec![serde_json::json!(key)],
+    )
+    .await
+}
+
+/// Where the panel keeps its session in chrome.storage.local.
+pub const SESSION_KEY: &str = "sequencerToken";
 
 /// Renders the extension for the test server (plus the Gmail-like origin), loads it, and signs
 /// the panel in by opening the extension page once with a session token (kept in its storage).
@@ -57,7 +67,7 @@ pub async fn gmail(t: &TestApp, label: &str) -> Result<Gmail> {
     // The panel keeps the token in chrome.storage.local, for every panel Gmail's pages frame.
     let token = t.token();
     b.wait_until("the token in chrome.storage.local", || async {
-        Ok((b.execute_async(READ_TOKEN, vec![]).await? == serde_json::json!(token)).then_some(()))
+        Ok((chrome_stored(b, SESSION_KEY).await? == serde_json::json!(token)).then_some(()))
     })
     .await?;
     Ok(g)
@@ -133,16 +143,6 @@ pub async fn add_recipient(b: &Browser, compose: u32, field: &str, email: &str) 
         &format!("{email}{ENTER}"),
     )
     .await
-}
-
-/// Ana, enrolled in the two-step "Q4 outbound".
-pub async fn enroll_ana(t: &TestApp) -> Result<EnrollmentView> {
-    let c = t.contact("ana@globex.example", "Ana", None).await?;
-    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
-    t.enroll(seq.id, &[c.id]).await?.results[0]
-        .enrollment
-        .clone()
-        .context("enrolled")
 }
 
 /// In compose window 1's panel: the banner names enrollment `id` (screenshot `shots[0]`), and

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use fantoccini::Locator;
-use sequencer_tests::browser::{card, spawn_app_with_frontend, testid};
+use sequencer_tests::browser::{card, enrolled_ana, spawn_app_with_frontend, testid};
 use sequencer_tests::gmail::*;
 use sequencer_tests::*;
 
@@ -13,7 +13,7 @@ use sequencer_tests::*;
 async fn a_recipient_added_in_gmail_compose_shows_the_panel_with_the_banner_and_unenroll_works(
 ) -> Result<()> {
     let t = spawn_app_with_frontend(Db::Sqlite).await?;
-    let e = enroll_ana(&t).await?;
+    let e = enrolled_ana(&t).await?;
     let g = gmail(&t, "gmail-unenroll").await?;
     let b = &g.b;
     b.goto(&format!("{}/mail/u/0/#inbox", g.page)).await?;
@@ -120,7 +120,7 @@ async fn a_refused_stored_token_is_forgotten_and_the_panel_asks_to_sign_in() -> 
     let set = "const done = arguments[arguments.length - 1]; localStorage.setItem('sequencer.token', 'v1.refused-by-the-server'); chrome.storage.local.set({ sequencerToken: 'v1.refused-by-the-server' }).then(() => done(true));";
     b.execute_async(set, vec![]).await?;
     assert_eq!(
-        b.execute_async(READ_TOKEN, vec![]).await?,
+        chrome_stored(b, SESSION_KEY).await?,
         serde_json::json!("v1.refused-by-the-server")
     );
 
@@ -132,10 +132,7 @@ async fn a_refused_stored_token_is_forgotten_and_the_panel_asks_to_sign_in() -> 
         b.wait_until(
             "the refused token removed from chrome.storage.local",
             || async {
-                Ok(
-                    (b.execute_async(READ_TOKEN, vec![]).await? == serde_json::Value::Null)
-                        .then_some(()),
-                )
+                Ok((chrome_stored(b, SESSION_KEY).await? == serde_json::Value::Null).then_some(()))
             },
         )
         .await?;

@@ -7,7 +7,9 @@
 
 use anyhow::{Context, Result};
 use reqwest::Method;
-use sequencer_tests::browser::{card, spawn_app_with_frontend_configured, testid, Browser};
+use sequencer_tests::browser::{
+    card, enrolled_ana, spawn_app_with_frontend_configured, testid, Browser,
+};
 use sequencer_tests::gmail::*;
 use sequencer_tests::idp::{self, GoogleSession, GoogleUser, LocalIdp};
 use sequencer_tests::*;
@@ -70,7 +72,7 @@ async fn without_a_stored_session_the_panel_signs_in_with_google_and_unenroll_wo
 {
     let idp = LocalIdp::start().await?;
     let t = app_with_google(&idp).await?;
-    let e = enroll_ana(&t).await?;
+    let e = enrolled_ana(&t).await?;
     idp.set_google_session(GoogleSession::User(rita()));
     let g = load_extension(&t, "gmail-google-sign-in").await?;
     register_extension(&idp, &g)?;
@@ -79,7 +81,7 @@ async fn without_a_stored_session_the_panel_signs_in_with_google_and_unenroll_wo
     b.click(&testid("compose-button")).await?;
     in_panel(b, 1, async |b| {
         b.wait_for(&testid("panel-empty")).await?;
-        let stored = b.execute_async(READ_TOKEN, vec![]).await?;
+        let stored = chrome_stored(b, SESSION_KEY).await?;
         anyhow::ensure!(stored.is_null(), "a session is stored already: {stored}");
         Ok(())
     })
@@ -101,12 +103,7 @@ async fn without_a_stored_session_the_panel_signs_in_with_google_and_unenroll_wo
     )
     .await?;
     // The exchanged session is stored, and it is Rita's.
-    let stored = in_panel(b, 1, async |b| b.execute_async(READ_TOKEN, vec![]).await).await?;
-    let session = stored
-        .as_str()
-        .context("no session in chrome.storage.local")?;
-    let me: MeResponse = t.get_as(session, "/me").await?.json()?;
-    assert_eq!(me.user.id, t.user.id.0);
+    stored_session_is_ritas(b, &t, 1).await?;
     // Every request was the silent, well-formed implicit flow (the user had consented).
     let requests = idp.google_requests();
     anyhow::ensure!(!requests.is_empty(), "the IdP was never asked");
@@ -158,7 +155,7 @@ async fn a_refused_google_sign_in_leaves_the_panel_asking_to_sign_in() -> Result
         add_recipient(b, n, "to", "ana@globex.example").await?;
         in_panel(b, n, async |b| {
             b.wait_for(&testid("panel-signin-google")).await?;
-            let stored = b.execute_async(READ_TOKEN, vec![]).await?;
+            let stored = chrome_stored(b, SESSION_KEY).await?;
             anyhow::ensure!(stored.is_null(), "{what}: stored {stored}");
             Ok(())
         })
@@ -179,6 +176,9 @@ async fn a_refused_google_sign_in_leaves_the_panel_asking_to_sign_in() -> Result
             asked.iter().all(|p| p.is_empty() || p == "select_account"),
             "{what}: {asked:?}"
         );
+        // Nothing stored once every flow is done, late ones included.
+        let stored = in_panel(b, n, async |b| chrome_stored(b, SESSION_KEY).await).await?;
+        anyhow::ensure!(stored.is_null(), "{what}: stored {stored} after the flows");
         b.screenshot(&format!("gmail-5-google-sign-in-{label}"))
             .await?;
         // Close this compose window, so the next case's is in view.
@@ -191,12 +191,9 @@ async fn a_refused_google_sign_in_leaves_the_panel_asking_to_sign_in() -> Result
     g.b.close().await
 }
 
-/// Reads the "signed out by the user" mark from chrome.storage.local (run on an extension page).
-const READ_SIGNED_OUT: &str = "const done = arguments[arguments.length - 1]; chrome.storage.local.get('sequencerSignedOut').then((r) => done(r.sequencerSignedOut ?? null));";
-
 /// The session stored in chrome.storage.local is Rita's (read in compose window `n`'s panel).
 async fn stored_session_is_ritas(b: &Browser, t: &TestApp, n: u32) -> Result<()> {
-    let stored = in_panel(b, n, async |b| b.execute_async(READ_TOKEN, vec![]).await).await?;
+    let stored = in_panel(b, n, async |b| chrome_stored(b, SESSION_KEY).await).await?;
     let session = stored
         .as_str()
         .context("no session in chrome.storage.local")?;
@@ -213,7 +210,7 @@ async fn the_panel_signs_in_with_google_on_request_and_signing_out_stays_signed_
 {
     let idp = LocalIdp::start().await?;
     let t = app_with_google(&idp).await?;
-    enroll_ana(&t).await?;
+    enrolled_ana(&t).await?;
     idp.set_google_session(GoogleSession::Denied);
     let g = load_extension(&t, "gmail-sign-in-out").await?;
     register_extension(&idp, &g)?;
@@ -255,14 +252,14 @@ async fn the_panel_signs_in_with_google_on_request_and_signing_out_stays_signed_
         b.wait_for(&testid("panel-signin-google")).await?;
         b.wait_for_text(&testid("announcer"), "Signed out of Sequencer.")
             .await?;
-        let stored = b.execute_async(READ_TOKEN, vec![]).await?;
+        let stored = chrome_stored(b, SESSION_KEY).await?;
         anyhow::ensure!(stored.is_null(), "a session is still stored: {stored}");
         let local = b
             .execute("return localStorage.getItem('sequencer.token');", vec![])
             .await?;
         anyhow::ensure!(local.is_null(), "localStorage still holds {local}");
         assert_eq!(
-            b.execute_async(READ_SIGNED_OUT, vec![]).await?,
+            chrome_stored(b, "sequencerSignedOut").await?,
             serde_json::json!(true)
         );
         Ok(())
@@ -303,7 +300,7 @@ async fn the_panel_signs_in_with_google_on_request_and_signing_out_stays_signed_
             .await?;
         b.wait_for(&testid("panel-signout")).await?;
         assert_eq!(
-            b.execute_async(READ_SIGNED_OUT, vec![]).await?,
+            chrome_stored(b, "sequencerSignedOut").await?,
             serde_json::Value::Null
         );
         Ok(())

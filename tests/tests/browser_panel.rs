@@ -3,20 +3,9 @@
 //! Screenshots: `target/artifacts/screenshots/panel-*.png`.
 
 use anyhow::{Context, Result};
-use sequencer_tests::browser::{card, spawn_app_with_frontend, testid, Browser};
+use sequencer_tests::browser::{card, enrolled_ana, spawn_app_with_frontend, testid, Browser};
 use sequencer_tests::*;
 use shared::*;
-
-/// The card for `email`, or a part of it (`part` is a testid, or "" for the card itself).
-/// A contact "Ana Tester" at ana@globex.example, enrolled in "Q4 outbound"; returns its enrollment.
-async fn enrolled_ana(t: &TestApp) -> Result<EnrollmentView> {
-    let c = t.contact("ana@globex.example", "Ana", None).await?;
-    let seq = t.email_sequence("Q4 outbound", &[2, 3]).await?;
-    t.enroll(seq.id, &[c.id]).await?.results[0]
-        .enrollment
-        .clone()
-        .context("not enrolled")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typing_an_enrolled_recipient_shows_the_banner_and_unenroll_records_the_user() -> Result<()>
