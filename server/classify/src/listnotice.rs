@@ -40,7 +40,7 @@ static LIST_REFUSAL_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(L
 /// list hosts of `reason::list_refusal`.
 pub(crate) fn refusal(doc: &Doc, human: &str, signals: &[String]) -> Option<Classification> {
     let from_list = LIST_MANAGER_HEADERS.iter().any(|h| doc.header(h).is_some());
-    if !from_list {
+    if !from_list || !from_list_admin(doc.sender_local()) {
         return None;
     }
     let at = LIST_REFUSAL_AC.as_ref()?.find(human)?.start();
@@ -67,4 +67,15 @@ pub(crate) fn refusal(doc: &Doc, human: &str, signals: &[String]) -> Option<Clas
     c.signals.push("list:refused-post".into());
     c.signals.push("reason:rejected".into());
     Some(c)
+}
+
+/// The list manager's own address (fml `list-admin`, Mailman `list-owner`/`-bounces`/
+/// `-request`, ezmlm/Majordomo `owner-list`, fml `-ctl`, the managers' names), not a member
+/// posting to the list: only it sends refusal notices.
+fn from_list_admin(local: &str) -> bool {
+    const SUFFIXES: &[&str] = &["-admin", "-owner", "-request", "-bounces", "-ctl"];
+    const NAMES: &[&str] = &["mailman", "sympa", "majordomo", "listserv", "ezmlm"];
+    SUFFIXES.iter().any(|s| local.ends_with(s))
+        || local.starts_with("owner-")
+        || NAMES.contains(&local)
 }

@@ -377,14 +377,20 @@ fn a_list_manager_refusing_a_non_member_is_policy_for_the_list() {
     assert!(c.signals.iter().any(|s| s == "list:refused-post"), "{c:?}");
 }
 
-/// A list's own mail that talks about members is list mail, not a refusal.
+/// A list's own mail that talks about members, even in a refusal's words, is list mail: only
+/// the list manager's address sends refusal notices.
 #[test]
 fn list_mail_about_members_is_not_a_refusal() {
-    let raw = b"From: news@lists.example.org\r\nTo: rep@seller.example\r\nSubject: Digest\r\n\
+    let digest = b"From: news@lists.example.org\r\nTo: rep@seller.example\r\nSubject: Digest\r\n\
 List-Id: <news.lists.example.org>\r\n\r\nWelcome to our members-only list. Post by non-member \
 is held for <mod@lists.example.org>.\r\n";
-    let c = classify(raw);
-    assert_eq!(c.class, Class::ListMail, "{c:?}");
+    let reminder = b"From: news@lists.example.org\r\nTo: rep@seller.example\r\nSubject: Digest\r\n\
+List-Id: <news.lists.example.org>\r\n\r\nReminder: you are not allowed to post job ads here; \
+send them to jobs@lists.example.org.\r\n";
+    for raw in [&digest[..], &reminder[..]] {
+        let c = classify(raw);
+        assert_eq!(c.class, Class::ListMail, "{c:?}");
+    }
 }
 
 /// A delay notice stays a delay notice, but says why it is delayed (`cause:*`): Exim's
