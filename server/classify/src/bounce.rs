@@ -245,7 +245,7 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
     if body_hit {
         signals.push("body:bounce-phrase".into());
     }
-    Some(decide(doc, human, records, signals))
+    Some(decide(doc, human, records, signals).0)
 }
 
 fn has_inline_dsn(body: &str) -> bool {
@@ -253,12 +253,14 @@ fn has_inline_dsn(body: &str) -> bool {
         && (text::contains_ci(body, "\nstatus:") || text::contains_ci(body, "\naction:"))
 }
 
+/// The class and evidence of a failure report, with the reason it found (`undefined` when the
+/// words and codes name none).
 fn decide(
     doc: &Doc,
     human: &str,
     records: Vec<RecipientStatus>,
     mut signals: Vec<String>,
-) -> Classification {
+) -> (Classification, &'static str) {
     let failed: Vec<&RecipientStatus> = records
         .iter()
         .filter(|r| match r.action.as_deref() {
@@ -280,7 +282,7 @@ fn decide(
         c.class = Class::AutoReplyOther;
         signals.push("dsn:action=delivered".into());
         c.signals = signals;
-        return c;
+        return (c, "delivered");
     }
     // Only delayed (the issue: "`Action: delayed` is only a delay notice"). Its cause is still
     // read below, as evidence (`cause:*`), but it never makes the notice a bounce.
@@ -328,7 +330,7 @@ fn decide(
         },
     );
     if reason == "undefined" && !delay {
-        if let Some(mut inner) = doc.wrapped().as_ref().and_then(wrapped_failure) {
+        if let Some((mut inner, inner_reason)) = doc.wrapped().as_ref().and_then(wrapped_failure) {
             // The notice says only that delivery failed; the bounce it wraps says why.
             signals.push("wrapped:bounce".into());
             signals.append(&mut inner.signals);
@@ -336,7 +338,7 @@ fn decide(
             if inner.failed_recipients.is_empty() {
                 inner.failed_recipients = c.failed_recipients;
             }
-            return inner;
+            return (inner, inner_reason);
         }
     }
     signals.push(format!("reason:{reason}"));
@@ -358,12 +360,12 @@ fn decide(
     }
     c.bounce_status = status;
     c.signals = signals;
-    c
+    (c, reason)
 }
 
 /// The failure an embedded message reports, when it is itself a bounce (delivery-status
 /// records, or a bounce phrase in its text) that names a reason.
-fn wrapped_failure(inner: &Doc) -> Option<Classification> {
+fn wrapped_failure(inner: &Doc) -> Option<(Classification, &'static str)> {
     let human = text::cut_original(&inner.body);
     let records = if inner.has_dsn_part {
         dsn::parse(&inner.dsn)
@@ -375,8 +377,8 @@ fn wrapped_failure(inner: &Doc) -> Option<Classification> {
     if records.is_empty() && !hit(&BODY_AC, human) {
         return None;
     }
-    let c = decide(inner, human, records, Vec::new());
-    (c.class.is_bounce() && !c.signals.iter().any(|s| s == "reason:undefined")).then_some(c)
+    let (c, reason) = decide(inner, human, records, Vec::new());
+    (c.class.is_bounce() && reason != "undefined").then_some((c, reason))
 }
 
 /// The failed address of a DSN block: `Final-Recipient` when it is a usable address, else
