@@ -192,7 +192,7 @@ pub(crate) fn hit(ac: &LazyLock<Option<AhoCorasick>>, s: &str) -> bool {
 }
 
 /// `Some` when the message is a bounce, a delay notice, a delivery report or a feedback report.
-pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
+pub(crate) fn classify(doc: &Doc, raw: &[u8]) -> Option<Classification> {
     let mut signals: Vec<String> = Vec::new();
     if doc.has_arf_part || doc.report_type.as_deref() == Some("feedback-report") {
         // A complaint (ARF) is not a delivery failure: the recipient got the mail and
@@ -245,7 +245,7 @@ pub(crate) fn classify(doc: &Doc) -> Option<Classification> {
     if body_hit {
         signals.push("body:bounce-phrase".into());
     }
-    Some(decide(doc, human, records, signals).0)
+    Some(decide(doc, raw, human, records, signals).0)
 }
 
 fn has_inline_dsn(body: &str) -> bool {
@@ -253,10 +253,11 @@ fn has_inline_dsn(body: &str) -> bool {
         && (text::contains_ci(body, "\nstatus:") || text::contains_ci(body, "\naction:"))
 }
 
-/// The class and evidence of a failure report, with the reason it found (`undefined` when the
+/// The class and evidence of a failure report (`raw`: the bytes `doc` was parsed from), with the reason it found (`undefined` when the
 /// words and codes name none).
 fn decide(
     doc: &Doc,
+    raw: &[u8],
     human: &str,
     records: Vec<RecipientStatus>,
     mut signals: Vec<String>,
@@ -330,7 +331,8 @@ fn decide(
         },
     );
     if reason == "undefined" && !delay {
-        if let Some((mut inner, inner_reason)) = doc.wrapped().as_ref().and_then(wrapped_failure) {
+        if let Some((mut inner, inner_reason)) = doc.wrapped(raw).as_ref().and_then(wrapped_failure)
+        {
             // The notice says only that delivery failed; the bounce it wraps says why.
             signals.push("wrapped:bounce".into());
             signals.append(&mut inner.signals);
@@ -377,7 +379,8 @@ fn wrapped_failure(inner: &Doc) -> Option<(Classification, &'static str)> {
     if records.is_empty() && !hit(&BODY_AC, human) {
         return None;
     }
-    let (c, reason) = decide(inner, human, records, Vec::new());
+    // One level deep: `inner` keeps no embedded message of its own, so no bytes are needed.
+    let (c, reason) = decide(inner, &[], human, records, Vec::new());
     (c.class.is_bounce() && reason != "undefined").then_some((c, reason))
 }
 

@@ -34,10 +34,10 @@ pub(crate) struct Doc {
     pub has_mdn: bool,
     /// Headers of the embedded original (message/rfc822 or text/rfc822-headers parts).
     pub embedded: String,
-    /// The bytes of the first embedded message (message/rfc822, top level only), parsed on
-    /// demand by [`Doc::wrapped`]: gateways (InterScan, IronPort) wrap the bounce they got from
-    /// the next hop in a notice of their own that says only "could not be delivered".
-    pub wrapped_raw: Option<Vec<u8>>,
+    /// Where the first embedded message (message/rfc822, top level only) lies, parsed on demand
+    /// by [`Doc::wrapped`]: gateways (InterScan, IronPort) wrap the bounce they got from the next
+    /// hop in a notice of their own that says only "could not be delivered".
+    wrapped: Option<Wrapped>,
 }
 
 impl Doc {
@@ -70,7 +70,7 @@ impl Doc {
             has_arf_part: false,
             has_mdn: false,
             embedded: String::new(),
-            wrapped_raw: None,
+            wrapped: None,
         };
         if let Some(addr) = msg.from().and_then(|a| a.first()) {
             doc.from = addr.address().map(str::to_lowercase);
@@ -90,7 +90,7 @@ impl Doc {
                 doc.report_type = ct.attribute("report-type").map(|s| s.to_ascii_lowercase());
             }
         }
-        doc.collect_parts(msg, outer);
+        doc.collect_parts(msg, raw, outer);
         if doc.body.trim().is_empty() && doc.dsn.is_empty() {
             // A broken MIME structure (e.g. a `boundary=` parameter written on its own,
             // unfolded line) leaves no readable part: read the raw body as text instead.
@@ -105,7 +105,7 @@ impl Doc {
         Some(doc)
     }
 
-    fn collect_parts(&mut self, msg: &Message<'_>, outer: bool) {
+    fn collect_parts(&mut self, msg: &Message<'_>, whole: &[u8], outer: bool) {
         let mut html = String::new();
         for part in &msg.parts {
             let (ctype, sub) = part
@@ -132,8 +132,8 @@ impl Doc {
                 }
                 PartType::Message(m) => {
                     let raw = m.raw_message();
-                    if outer && self.wrapped_raw.is_none() {
-                        self.wrapped_raw = Some(raw.to_vec());
+                    if outer && self.wrapped.is_none() {
+                        self.wrapped = Some(Wrapped::within(whole, raw));
                     }
                     let end = text::find_bytes(raw, b"\n\r\n")
                         .or_else(|| text::find_bytes(raw, b"\n\n"))
@@ -164,10 +164,13 @@ impl Doc {
         self.dsn.push('\n');
     }
 
-    /// The embedded message of [`Doc::wrapped_raw`], parsed (its own embedded messages are not
-    /// kept: one level deep).
-    pub fn wrapped(&self) -> Option<Doc> {
-        let raw = self.wrapped_raw.as_deref()?;
+    /// The first embedded message, parsed (its own embedded messages are not kept: one level
+    /// deep). `raw`: the bytes this document was parsed from.
+    pub fn wrapped(&self, raw: &[u8]) -> Option<Doc> {
+        let raw = match self.wrapped.as_ref()? {
+            Wrapped::At(range) => raw.get(range.clone())?,
+            Wrapped::Owned(bytes) => bytes.as_slice(),
+        };
         let msg = parse_message(raw)?;
         Doc::from_message(&msg, raw, false)
     }
@@ -192,6 +195,25 @@ impl Doc {
             .as_deref()
             .and_then(|f| f.split('@').next())
             .unwrap_or_default()
+    }
+}
+
+/// An embedded message: a range of the bytes the document was parsed from (the usual case, no
+/// copy on the classification path), or its own bytes when the parser decoded it (a base64 or
+/// quoted-printable message/rfc822 part).
+enum Wrapped {
+    At(std::ops::Range<usize>),
+    Owned(Vec<u8>),
+}
+
+impl Wrapped {
+    fn within(whole: &[u8], part: &[u8]) -> Wrapped {
+        let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+        if start <= whole.len() && part.len() <= whole.len() - start {
+            Wrapped::At(start..start + part.len())
+        } else {
+            Wrapped::Owned(part.to_vec())
+        }
     }
 }
 
@@ -231,4 +253,22 @@ fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
     let secs = (d.tz_hour as i32) * 3600 + (d.tz_minute as i32) * 60;
     let off = FixedOffset::east_opt(if d.tz_before_gmt { -secs } else { secs })?;
     DateTime::from_timestamp(d.to_timestamp(), 0).map(|u| u.with_timezone(&off))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 7bit message/rfc822 part is kept as a range of the input, not copied, and parses back.
+    #[test]
+    fn an_embedded_message_is_a_range_of_the_input() {
+        let raw = b"From: postmaster@gw.example\r\nSubject: Undeliverable\r\n\
+Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+Could not be delivered.\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n\
+From: MAILER-DAEMON@mx.example\r\nSubject: Returned mail\r\n\r\nUser unknown\r\n--b--\r\n";
+        let doc = Doc::parse(raw).unwrap();
+        assert!(matches!(doc.wrapped, Some(Wrapped::At(_))));
+        let inner = doc.wrapped(raw).unwrap();
+        assert_eq!(inner.subject, "Returned mail");
+    }
 }

@@ -119,7 +119,7 @@ pub fn classify(raw: &[u8]) -> Classification {
         c.signals.push("parse:no-headers".into());
         return c;
     };
-    if let Some(c) = bounce::classify(&doc) {
+    if let Some(c) = bounce::classify(&doc, raw) {
         return c;
     }
     if let Some(c) = autoreply::classify(&doc) {
