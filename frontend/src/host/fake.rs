@@ -6,7 +6,9 @@ use std::rc::Rc;
 use shared::UnenrollSurface;
 use yew::Callback;
 
-use super::{Host, HostError, HostKind, Listeners, LocalBoxFuture, Recipient, Subscription};
+use super::{
+    forget_cached, Host, HostError, HostKind, Listeners, LocalBoxFuture, Recipient, Subscription,
+};
 
 #[derive(Clone)]
 pub struct FakeHost {
@@ -59,10 +61,7 @@ impl Host for FakeHost {
     }
 
     fn forget_token(&self, refused: &str) {
-        let mut token = self.token.borrow_mut();
-        if token.as_deref() == Some(refused) {
-            *token = None;
-        }
+        forget_cached(&self.token, refused);
     }
 
     fn access_token(&self) -> LocalBoxFuture<Result<String, HostError>> {

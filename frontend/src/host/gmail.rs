@@ -19,7 +19,8 @@ use wasm_bindgen::prelude::*;
 use yew::Callback;
 
 use super::{
-    exchange, Host, HostError, HostKind, Listeners, LocalBoxFuture, SessionControls, Subscription,
+    exchange, forget_cached, Host, HostError, HostKind, Listeners, LocalBoxFuture, SessionControls,
+    Subscription,
 };
 use crate::email::{merge_recipients, EmailAddress, Recipient, RecipientField};
 
@@ -265,10 +266,7 @@ impl Host for GmailHost {
     }
 
     fn forget_token(&self, refused: &str) {
-        let mut cached = self.inner.token.borrow_mut();
-        if cached.as_deref() == Some(refused) {
-            *cached = None;
-        }
+        forget_cached(&self.inner.token, refused);
         crate::session::forget_token(refused);
         // The copy in chrome.storage.local too, or every panel would keep reusing it.
         let refused = refused.to_string();

@@ -73,6 +73,15 @@ pub struct SessionControls {
     pub sign_out: bool,
 }
 
+/// Clears a host's cached session token if it still is `refused` (another lookup may have
+/// stored a new one meanwhile); for [`Host::forget_token`].
+pub(crate) fn forget_cached(cache: &std::cell::RefCell<Option<String>>, refused: &str) {
+    let mut cached = cache.borrow_mut();
+    if cached.as_deref() == Some(refused) {
+        *cached = None;
+    }
+}
+
 /// Unsubscribes when dropped.
 pub struct Subscription(Option<Box<dyn FnOnce()>>);
 

@@ -16,7 +16,9 @@ use shared::{IdentityProvider, UnenrollSurface};
 use wasm_bindgen::prelude::*;
 use yew::Callback;
 
-use super::{exchange, Host, HostError, HostKind, Listeners, LocalBoxFuture, Subscription};
+use super::{
+    exchange, forget_cached, Host, HostError, HostKind, Listeners, LocalBoxFuture, Subscription,
+};
 use crate::email::{merge_recipients, EmailAddress, Recipient, RecipientField};
 
 #[wasm_bindgen(module = "/office-shim.js")]
@@ -361,10 +363,7 @@ impl Host for OutlookHost {
     }
 
     fn forget_token(&self, refused: &str) {
-        let mut cached = self.inner.token.borrow_mut();
-        if cached.as_deref() == Some(refused) {
-            *cached = None;
-        }
+        forget_cached(&self.inner.token, refused);
         crate::session::forget_token(refused);
     }
 }
