@@ -70,7 +70,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
 /// Registers every route; used by the server and by in-process tests.
 pub fn configure(cfg: &mut web::ServiceConfig, app: App, static_dir: StaticDir) {
     cfg.app_data(web::Data::new(app))
-        .app_data(web::Data::new(static_dir))
+        .app_data(web::Data::new(static_dir.clone()))
         .app_data(
             web::JsonConfig::default()
                 .limit(JSON_LIMIT)
@@ -84,7 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: App, static_dir: StaticDir) 
                 .default_service(web::to(api::not_found)),
         )
         .configure(public::routes)
-        .configure(pages::routes)
+        .configure(|cfg| pages::routes(cfg, &static_dir))
         .configure(manifests::routes)
         .default_service(web::to(pages::not_found));
 }

@@ -13,13 +13,20 @@ pub const OUTLOOK_ORIGINS: &[&str] = &[
     "https://outlook.live.com",
 ];
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, dir: &StaticDir) {
     cfg.route("/", web::get().to(root))
         .route("/app", web::get().to(app_page))
         .route("/app/{tail:.*}", web::get().to(app_page))
         .route("/addin", web::get().to(addin_page))
-        .route("/addin/{tail:.*}", web::get().to(addin_page))
-        .route("/static/{file:.*}", web::get().to(static_file));
+        .route("/addin/{tail:.*}", web::get().to(addin_page));
+    match &dir.0 {
+        Some(root) => {
+            cfg.service(static_files(root));
+        }
+        None => {
+            cfg.route("/static/{file:.*}", web::get().to(frontend_not_built));
+        }
+    }
 }
 
 async fn root() -> HttpResponse {
@@ -82,25 +89,56 @@ async fn addin_page(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse
     .await
 }
 
-async fn static_file(
-    req: HttpRequest,
-    dir: web::Data<StaticDir>,
-    file: web::Path<String>,
-) -> actix_web::Result<HttpResponse> {
-    let Some(root) = &dir.0 else {
-        return Ok(HttpResponse::NotFound().body("frontend not built"));
-    };
-    if file.split('/').any(|p| p == ".." || p.starts_with('.')) {
-        return Ok(HttpResponse::NotFound().finish());
-    }
-    match actix_files::NamedFile::open_async(root.join(file.as_str())).await {
-        Ok(f) => Ok(f.into_response(&req)),
-        Err(_) => Ok(HttpResponse::NotFound().body("not found")),
-    }
+/// `/static/...`: actix-files' maintained static service over the built frontend. It decodes the
+/// path once and refuses `..`, hidden segments and an encoded `/` (`%2f`: 400); on top of that
+/// every path must be plain text segments and resolve, symlinks followed, to a file inside the
+/// canonical directory (issue 19: `/static/%2fetc%2fpasswd` once served any file). Anything
+/// refused or missing is the same 404.
+fn static_files(root: &std::path::Path) -> actix_files::Files {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    actix_files::Files::new("/static", root)
+        .path_filter(move |rel, _| inside(&canonical, rel))
+        .default_handler(actix_web::dev::fn_service(
+            |req: actix_web::dev::ServiceRequest| async {
+                let (req, _) = req.into_parts();
+                Ok(actix_web::dev::ServiceResponse::new(
+                    req,
+                    not_found_response(),
+                ))
+            },
+        ))
 }
 
-pub async fn not_found() -> HttpResponse {
+/// Whether `rel` (already parsed by actix-files) names an existing file inside `root`
+/// (canonical): only normal segments without control characters or backslashes, and the
+/// canonical path (symlinks resolved) still under `root`.
+pub(crate) fn inside(root: &std::path::Path, rel: &std::path::Path) -> bool {
+    use std::path::Component;
+    let plain = rel.components().all(|c| match c {
+        Component::Normal(s) => s
+            .to_str()
+            .is_some_and(|s| !s.chars().any(|ch| ch.is_control() || ch == '\\')),
+        _ => false,
+    });
+    plain
+        && root
+            .join(rel)
+            .canonicalize()
+            .is_ok_and(|p| p.starts_with(root) && p.is_file())
+}
+
+async fn frontend_not_built() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("text/plain; charset=utf-8")
+        .body("frontend not built")
+}
+
+fn not_found_response() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("text/plain; charset=utf-8")
         .body("not found")
+}
+
+pub async fn not_found() -> HttpResponse {
+    not_found_response()
 }
