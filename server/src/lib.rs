@@ -40,6 +40,7 @@ pub async fn build_app(
         mailer: Arc::new(mailer),
         settings: Arc::new(Settings::new(public_url, secret)),
         mailbox_changes: Default::default(),
+        worker: Default::default(),
     })
 }
 

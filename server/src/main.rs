@@ -392,11 +392,18 @@ async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> an
             "sealed IMAP credentials stored in plaintext"
         );
     }
+    // Supervised scheduler (restarted after a panic; `/ready` reports it). Lives as long as the
+    // server: dropping the handle stops it.
+    let _scheduler = (!no_worker).then(|| {
+        worker::spawn(
+            app.clone(),
+            worker::WorkerConfig::every(std::time::Duration::from_secs(1)),
+        )
+    });
     // Lives as long as the server: dropping it stops the watchers.
     let _watchers = if no_worker {
         None
     } else {
-        tokio::spawn(worker::run(app.clone(), std::time::Duration::from_secs(1)));
         let watchers = sequencer_server::mail::imap::spawn_watchers(
             &app,
             std::time::Duration::from_secs(60),

@@ -40,6 +40,8 @@ pub enum ErrorCode {
     TokenNotYetValid,
     UntrustedTenant,
     EmailNotVerified,
+    /// Readiness: the scheduler is not running or has not completed a pass recently (503).
+    WorkerUnavailable,
     Internal,
     #[serde(other)]
     Unknown,
@@ -83,6 +85,7 @@ impl ErrorCode {
             ErrorCode::TokenNotYetValid => "token_not_yet_valid",
             ErrorCode::UntrustedTenant => "untrusted_tenant",
             ErrorCode::EmailNotVerified => "email_not_verified",
+            ErrorCode::WorkerUnavailable => "worker_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
         }

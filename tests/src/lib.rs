@@ -10,6 +10,7 @@ pub mod imap;
 pub mod inbound;
 pub mod links;
 pub mod oauth;
+pub mod relay;
 pub mod smtp;
 pub mod tls;
 

@@ -27,6 +27,8 @@ macro_rules! api_routes {
 
 api_routes! {
     get "/health" => health;
+    get "/ready" => ready;
+    get "/metrics" => metrics;
     post "/auth/login" => access::login;
     post "/auth/exchange" => access::exchange;
     get "/me" => me;
@@ -86,6 +88,31 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: 503 `worker_unavailable` while this process's scheduler is dead (restarting after
+/// a panic) or has not completed a pass within its stall limit. `/health` stays liveness.
+async fn ready(app: Data) -> ApiResult<HttpResponse> {
+    match app.worker.readiness() {
+        Ok(()) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),
+        Err(why) => Err(ApiError::new(ErrorCode::WorkerUnavailable, why.to_string())),
+    }
+}
+
+/// Scheduler figures (counts and ages only: nothing about accounts or their data).
+async fn metrics(app: Data) -> HttpResponse {
+    let w = app.worker.snapshot();
+    HttpResponse::Ok().json(serde_json::json!({
+        "worker": {
+            "enabled": w.enabled,
+            "running": w.running,
+            "restarts": w.restarts,
+            "passes": w.passes,
+            "failed_passes": w.failed_passes,
+            "isolated_failures": w.isolated_failures,
+            "last_pass_age_ms": w.last_pass_age_ms,
+        }
+    }))
 }
 
 async fn me(Authed(c): Authed) -> HttpResponse {

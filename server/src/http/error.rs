@@ -65,6 +65,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | SequenceDeleted
         | Conflict => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        WorkerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Internal | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

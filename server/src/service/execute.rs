@@ -1,18 +1,69 @@
-//! Running due steps through the send gate (see `store::enrollments`), resuming paused
+//! Running due steps through the send gate (see `store::send_gate`), resuming paused
 //! enrollments, and surfacing claims whose send outcome is unknown.
 
+use std::panic::AssertUnwindSafe;
+
 use futures_util::stream::{self, StreamExt};
+use futures_util::FutureExt;
+use sequencer_classify::{classify, Class};
 
 use super::*;
 use crate::domain::{Actor, Evidence, Step};
 use crate::engine::{schedule, template};
-use crate::mail::OutgoingEmail;
+use crate::mail::{MailError, OutgoingEmail, SendFailure, SmtpStage};
 use crate::store::{Backend, ClaimedSend, EndRequest, NewEvent, StoreError};
 
 /// A claim older than this with no recorded outcome means the process died mid-send.
 pub const CLAIM_LEASE_MS: Millis = 10 * 60 * 1000;
-/// A failed SMTP attempt is retried after this long.
+/// A temporary SMTP failure is retried after this long, doubling with each attempt.
 const RETRY_MS: Millis = 5 * 60 * 1000;
+/// Attempts at one step (temporary failures) before it is held for review with the last error.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// The wait before attempt `failed + 1`: 5, 10, 20, 40 minutes.
+fn retry_delay(failed: u32) -> Millis {
+    RETRY_MS.saturating_mul(1 << failed.saturating_sub(1).min(8))
+}
+
+fn finished(now: Millis) -> EndRequest {
+    EndRequest {
+        state: EnrollmentState::Finished,
+        reason: None,
+        actor: Actor::system("worker.completion"),
+        evidence: Evidence::default(),
+        now,
+        hidden: false,
+    }
+}
+
+/// Reads a relay's 5xx refusal like an inbound bounce: the reply is put into a minimal delivery
+/// status notification and classified by `sequencer-classify`. Anything but a hard or soft bounce
+/// is a policy bounce (unenrolls, does not mark the address).
+fn refusal_class(recipient: &str, err: &MailError) -> Class {
+    let reply = match err {
+        MailError::Refused { reply, .. } => reply.replace(['\r', '\n'], " "),
+        other => other.to_string(),
+    };
+    let status = reply
+        .split_whitespace()
+        .find(|w| {
+            let w = w.trim_matches(|c: char| !c.is_ascii_digit() && c != '.');
+            w.len() >= 5 && w.starts_with('5') && w.matches('.').count() == 2
+        })
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_digit() && c != '.')
+                .to_string()
+        })
+        .unwrap_or_else(|| "5.0.0".into());
+    let dsn = format!(
+        "From: MAILER-DAEMON@relay.invalid\r\nTo: sender@relay.invalid\r\nSubject: Undelivered Mail Returned to Sender\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<{recipient}>: the relay said: {reply}\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.invalid\r\n\r\nFinal-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {reply}\r\n--b--\r\n"
+    );
+    match classify(dsn.as_bytes()).class {
+        Class::BounceHard => Class::BounceHard,
+        Class::BounceSoft => Class::BounceSoft,
+        _ => Class::BouncePolicy,
+    }
+}
 
 /// What one scheduler tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +75,10 @@ pub struct TickReport {
     pub cancelled: u32,
     pub failed: u32,
     pub unknown_outcome: u32,
+    /// Held for review after a failure that retrying cannot fix (or the retry limit).
+    pub held: u32,
+    /// Refused by the relay (5xx): unenrolled as bounced.
+    pub bounced: u32,
 }
 
 impl TickReport {
@@ -35,6 +90,8 @@ impl TickReport {
         self.cancelled += o.cancelled;
         self.failed += o.failed;
         self.unknown_outcome += o.unknown_outcome;
+        self.held += o.held;
+        self.bounced += o.bounced;
     }
 }
 
@@ -89,27 +146,57 @@ impl App {
             .await?)
     }
 
+    /// Runs claimed steps, each inside its own error boundary: an error or a panic while
+    /// executing one step holds that enrollment for review with the error (`isolate`) and the
+    /// others go on.
     async fn execute_all(&self, claims: Vec<ClaimedSend>, now: Millis) -> Result<TickReport> {
         let parallel = if self.store.backend() == Backend::Postgres {
             8
         } else {
             1
         };
-        let results: Vec<Result<TickReport>> = stream::iter(claims)
-            .map(|c| self.execute(c, now))
-            .buffer_unordered(parallel)
-            .collect()
-            .await;
+        let results: Vec<(ClaimedSend, std::thread::Result<Result<TickReport>>)> =
+            stream::iter(claims)
+                .map(|c| async move {
+                    let r = AssertUnwindSafe(self.execute(c.clone(), now))
+                        .catch_unwind()
+                        .await;
+                    (c, r)
+                })
+                .buffer_unordered(parallel)
+                .collect()
+                .await;
         let mut report = TickReport::default();
-        for r in results {
-            report.add(&r?);
+        for (claim, r) in results {
+            let error = match r {
+                Ok(Ok(done)) => {
+                    report.add(&done);
+                    continue;
+                }
+                Ok(Err(e)) => e.to_string(),
+                Err(panic) => format!("panicked: {}", crate::worker::panic_message(panic.as_ref())),
+            };
+            tracing::error!(enrollment = claim.enrollment_id.0, %error, "step failed; holding its enrollment for review");
+            self.worker.record_isolated_failure();
+            report.held += 1;
+            if let Err(e) = self.isolate(&claim, &error, now).await {
+                tracing::error!(enrollment = claim.enrollment_id.0, error = %e, "could not hold the failed step's enrollment");
+            }
         }
         Ok(report)
     }
 
-    /// Executes one claimed step behind the gate.
+    /// Executes one claimed step behind the gate (see `store::send_gate`): a short transaction
+    /// re-checks the enrollment and marks the email `sending`, SMTP runs outside any
+    /// transaction, and a second short transaction records the outcome and advances.
     async fn execute(&self, claim: ClaimedSend, now: Millis) -> Result<TickReport> {
         let mut report = TickReport::default();
+        if self.worker.take_injected_panic(claim.enrollment_id.0) {
+            panic!(
+                "injected fault (test hook) in enrollment {}",
+                claim.enrollment_id.0
+            );
+        }
         // Everything read from other connections is read before the gate opens: on SQLite the
         // gate holds the only write lock, and waiting for a second pooled connection there could
         // deadlock against writers queued on that lock.
@@ -164,70 +251,8 @@ impl App {
         };
         let subject = template::render(&step.subject, &values);
         let body = template::render(&step.body, &values);
-        let mut sent_id = None;
-        if step.kind == StepKind::AutomatedEmail {
-            let subject = self.thread_subject(&sequence, &step, &subject, &values);
-            let Some(message_id) = claim.message_id.clone() else {
-                // The step became an email after it was claimed as a task (the sequence was
-                // edited): put it back so the next pass claims it with a Message-ID.
-                self.store.reschedule(&mut tx, e.id, now).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-                report.cancelled = 1;
-                return Ok(report);
-            };
-            let email = OutgoingEmail {
-                from_name: e.sender_name.clone(),
-                from_email: e.sender_email.clone(),
-                to: contact.email.to_string(),
-                subject: subject.clone(),
-                body,
-                message_id: message_id.clone(),
-                in_reply_to: e.last_message_id.clone(),
-                references: e.thread_refs.clone(),
-                headers: Vec::new(),
-            };
-            let email = self.with_unsubscribe(email, e.id);
-            if let Err(err) = self.mailer.send(&email).await {
-                tracing::warn!(enrollment = e.id.0, error = %err, "send failed; will retry");
-                self.store
-                    .settle_message(&mut tx, &claim, "failed", None, &subject)
-                    .await?;
-                self.store.reschedule(&mut tx, e.id, now + RETRY_MS).await?;
-                self.event(
-                    &mut tx,
-                    &e,
-                    "send_failed",
-                    now,
-                    &format!("Sending failed, retrying: {err}"),
-                    Evidence {
-                        message_id: Some(message_id),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                tx.commit().await.map_err(StoreError::from)?;
-                report.failed = 1;
-                return Ok(report);
-            }
-            self.store
-                .settle_message(&mut tx, &claim, "sent", Some(now), &subject)
-                .await?;
-            self.event(
-                &mut tx,
-                &e,
-                "email_sent",
-                now,
-                &format!("Email sent: {subject}"),
-                Evidence {
-                    message_id: Some(message_id.clone()),
-                    subject: Some(subject),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            sent_id = Some(message_id);
-            report.emails_sent = 1;
-        } else {
+        if step.kind != StepKind::AutomatedEmail {
+            // A task: no network IO, so the whole step is the gate's one transaction.
             self.store
                 .insert_task(&mut tx, &e, &step, &subject, &body, now)
                 .await?;
@@ -242,25 +267,342 @@ impl App {
             )
             .await?;
             report.tasks_created = 1;
+            self.next_step(&mut tx, &sequence, &step, &e, None, now, &mut report)
+                .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            return Ok(report);
         }
+        let subject = self.thread_subject(&sequence, &step, &subject, &values);
+        let Some(message_id) = claim.message_id.clone() else {
+            // The step became an email after it was claimed as a task (the sequence was
+            // edited): put it back so the next pass claims it with a Message-ID.
+            self.store.reschedule(&mut tx, e.id, now).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            report.cancelled = 1;
+            return Ok(report);
+        };
+        let email = OutgoingEmail {
+            from_name: e.sender_name.clone(),
+            from_email: e.sender_email.clone(),
+            to: contact.email.to_string(),
+            subject: subject.clone(),
+            body,
+            message_id: message_id.clone(),
+            in_reply_to: e.last_message_id.clone(),
+            references: e.thread_refs.clone(),
+            headers: Vec::new(),
+        };
+        let email = self.with_unsubscribe(email, e.id);
+        // Gate transaction 1 ends here: the message is `sending`, and no lock is held while
+        // the relay is talked to (every step of that has a deadline).
+        self.store.mark_sending(&mut tx, &claim, &subject).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let sent = self.mailer.send(&email).await;
+        let mut tx = self.store.begin_write().await?;
+        if let Err(err) = sent {
+            self.send_failed(
+                &mut tx,
+                &claim,
+                &e,
+                &subject,
+                &email.to,
+                &err,
+                now,
+                &mut report,
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            return Ok(report);
+        }
+        self.store
+            .settle_message(&mut tx, &claim, "sent", Some(now), &subject)
+            .await?;
+        self.event(
+            &mut tx,
+            &e,
+            "email_sent",
+            now,
+            &format!("Email sent: {subject}"),
+            Evidence {
+                message_id: Some(message_id.clone()),
+                subject: Some(subject),
+                ..Default::default()
+            },
+        )
+        .await?;
+        report.emails_sent = 1;
+        self.next_step(
+            &mut tx,
+            &sequence,
+            &step,
+            &e,
+            Some(&message_id),
+            now,
+            &mut report,
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(report)
+    }
+
+    /// After step `step` ran: schedule the next step, or finish. Neither applies when the
+    /// enrollment ended or moved on while the email was with the relay.
+    #[allow(clippy::too_many_arguments)]
+    async fn next_step(
+        &self,
+        tx: &mut crate::store::Tx,
+        sequence: &Sequence,
+        step: &Step,
+        e: &Enrollment,
+        sent_id: Option<&str>,
+        now: Millis,
+        report: &mut TickReport,
+    ) -> Result<()> {
         match sequence.step(step.number + 1) {
             Some(next) => {
                 let due =
                     schedule::next_due(now, next.delay_days, next.business_days, &sequence.window);
-                self.store
-                    .advance(&mut tx, &e, due, sent_id.as_deref())
-                    .await?;
+                self.store.advance(tx, e, due, sent_id).await?;
             }
             None => {
-                if let Some(mid) = &sent_id {
-                    self.store.record_last_message(&mut tx, &e, mid).await?;
+                if let Some(mid) = sent_id {
+                    self.store.record_last_message(tx, e, mid).await?;
                 }
-                self.finish(&mut tx, &e, now).await?;
-                report.finished = 1;
+                if !self
+                    .store
+                    .end_enrollments(tx, e.account_id, &[e.id], &finished(now))
+                    .await?
+                    .is_empty()
+                {
+                    report.finished = 1;
+                }
             }
         }
+        Ok(())
+    }
+
+    /// Records a failed send by what it means (`mail::SendFailure`): a temporary failure is
+    /// retried with growing delays up to [`MAX_ATTEMPTS`], then held; an unknown outcome is
+    /// held, never retried; a relay's 5xx refusal of the recipient or message is a bounce read
+    /// like an inbound one; a message that cannot be built is held with the error.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_failed(
+        &self,
+        tx: &mut crate::store::Tx,
+        claim: &ClaimedSend,
+        e: &Enrollment,
+        subject: &str,
+        to: &str,
+        err: &MailError,
+        now: Millis,
+        report: &mut TickReport,
+    ) -> Result<()> {
+        let evidence = |note: String| Evidence {
+            message_id: claim.message_id.clone(),
+            subject: Some(subject.to_string()),
+            note: Some(note),
+            ..Default::default()
+        };
+        let failure = match err.failure() {
+            SendFailure::Refused(stage @ (SmtpStage::RcptTo | SmtpStage::Payload)) => {
+                match refusal_class(to, err) {
+                    Class::BounceSoft => SendFailure::Temporary,
+                    class => {
+                        tracing::warn!(enrollment = e.id.0, error = %err, "the relay refused the email");
+                        self.store
+                            .settle_message(tx, claim, "failed", None, subject)
+                            .await?;
+                        let hard = class == Class::BounceHard;
+                        if hard {
+                            self.store.mark_bounced(tx, e.contact_id).await?;
+                            let ev = evidence(err.to_string());
+                            self.store
+                                .suppress_contact_address(
+                                    tx,
+                                    e.account_id,
+                                    e.contact_id,
+                                    SuppressionReason::HardBounce,
+                                    &ev,
+                                    now,
+                                )
+                                .await?;
+                        }
+                        let ev = Evidence {
+                            class: Some(class.as_str().to_string()),
+                            ..evidence(format!("refused at {}: {err}", stage.as_str()))
+                        };
+                        self.event(
+                            tx,
+                            e,
+                            "send_refused",
+                            now,
+                            &format!(
+                                "The mail relay refused the email ({}){}",
+                                class.as_str().replace('_', " "),
+                                if hard { "; address marked bounced" } else { "" }
+                            ),
+                            ev.clone(),
+                        )
+                        .await?;
+                        let req = EndRequest {
+                            state: EnrollmentState::Unenrolled,
+                            reason: Some(UnenrollReason::Bounced),
+                            actor: Actor::system("worker.send_refused"),
+                            evidence: ev,
+                            now,
+                            hidden: false,
+                        };
+                        self.store
+                            .end_enrollments(tx, e.account_id, &[e.id], &req)
+                            .await?;
+                        report.bounced = 1;
+                        return Ok(());
+                    }
+                }
+            }
+            other => other,
+        };
+        match failure {
+            SendFailure::Temporary => {
+                self.store
+                    .settle_message(tx, claim, "failed", None, subject)
+                    .await?;
+                let attempts = self
+                    .store
+                    .failed_attempts(tx, e.id, claim.step_number)
+                    .await?;
+                if attempts < MAX_ATTEMPTS {
+                    let at = now + retry_delay(attempts);
+                    tracing::warn!(enrollment = e.id.0, attempts, error = %err, "send failed; will retry");
+                    self.store.reschedule(tx, e.id, at).await?;
+                    self.event(
+                        tx,
+                        e,
+                        "send_failed",
+                        now,
+                        &format!(
+                            "Sending failed (attempt {attempts} of {MAX_ATTEMPTS}), retrying at {}: {err}",
+                            crate::clock::rfc3339(at)
+                        ),
+                        evidence(err.to_string()),
+                    )
+                    .await?;
+                    report.failed = 1;
+                } else {
+                    let note = format!("sending failed {attempts} times; last error: {err}");
+                    self.hold(tx, e, "send_failed", &note, evidence(note.clone()), now)
+                        .await?;
+                    report.held = 1;
+                }
+            }
+            SendFailure::Unknown => {
+                tracing::warn!(enrollment = e.id.0, error = %err, "send outcome unknown; held for review");
+                self.store
+                    .settle_message(tx, claim, "unknown", None, subject)
+                    .await?;
+                let note = format!("the relay may or may not have accepted the email ({err}); check the Sent folder before resuming");
+                self.hold(
+                    tx,
+                    e,
+                    "send_outcome_unknown",
+                    &note,
+                    evidence(note.clone()),
+                    now,
+                )
+                .await?;
+                report.unknown_outcome += 1;
+            }
+            SendFailure::Unbuildable | SendFailure::Refused(_) => {
+                tracing::warn!(enrollment = e.id.0, error = %err, "send failed permanently; held for review");
+                self.store
+                    .settle_message(tx, claim, "failed", None, subject)
+                    .await?;
+                let note = format!("sending failed and will not be retried: {err}");
+                self.hold(tx, e, "send_failed", &note, evidence(note.clone()), now)
+                    .await?;
+                report.held = 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pauses `e` `held_for_review` (if still live) with `evidence`, and tells the rep with a
+    /// `kind` event.
+    async fn hold(
+        &self,
+        tx: &mut crate::store::Tx,
+        e: &Enrollment,
+        kind: &str,
+        note: &str,
+        evidence: Evidence,
+        now: Millis,
+    ) -> Result<()> {
+        let actor = Actor::system("worker");
+        if self
+            .store
+            .pause(
+                tx,
+                e.id,
+                PauseReason::HeldForReview,
+                None,
+                &actor,
+                &evidence,
+            )
+            .await?
+        {
+            self.event(
+                tx,
+                e,
+                kind,
+                now,
+                &format!("Held for review: {note}"),
+                evidence,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A step whose execution failed with an error or a panic: its message is settled
+    /// (`unknown` if it was already with the relay, else `failed`) and the enrollment is held
+    /// for review with the error, so the rest of the pass goes on.
+    async fn isolate(&self, claim: &ClaimedSend, error: &str, now: Millis) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let was = self.store.claim_state(&mut tx, claim).await?;
+        let unknown = was.as_deref() == Some("sending");
+        self.store
+            .settle_message(
+                &mut tx,
+                claim,
+                if unknown { "unknown" } else { "failed" },
+                None,
+                "",
+            )
+            .await?;
+        let Some(e) = self
+            .store
+            .enrollment_in_tx(&mut tx, claim.enrollment_id)
+            .await?
+        else {
+            tx.commit().await.map_err(StoreError::from)?;
+            return Ok(());
+        };
+        let (kind, note) = if unknown {
+            (
+                "send_outcome_unknown",
+                format!("the step failed while its email was with the relay ({error}); check the Sent folder before resuming"),
+            )
+        } else {
+            ("step_failed", format!("the step could not run: {error}"))
+        };
+        let evidence = Evidence {
+            message_id: claim.message_id.clone(),
+            note: Some(note.clone()),
+            ..Default::default()
+        };
+        self.hold(&mut tx, &e, kind, &note, evidence, now).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(report)
+        Ok(())
     }
 
     /// Follow-ups without their own subject reply in the thread of step 1.
@@ -282,16 +624,8 @@ impl App {
     }
 
     async fn finish(&self, tx: &mut crate::store::Tx, e: &Enrollment, now: Millis) -> Result<()> {
-        let req = EndRequest {
-            state: EnrollmentState::Finished,
-            reason: None,
-            actor: Actor::system("worker.completion"),
-            evidence: Evidence::default(),
-            now,
-            hidden: false,
-        };
         self.store
-            .end_enrollments(tx, e.account_id, &[e.id], &req)
+            .end_enrollments(tx, e.account_id, &[e.id], &finished(now))
             .await?;
         Ok(())
     }
@@ -422,5 +756,27 @@ impl App {
         self.store.insert_events(&mut tx, &[ev]).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(Some(true))
+    }
+}
+
+impl App {
+    /// Waits until none of `ended` has an email with the relay (state `sending`), bounded by the
+    /// mail deadlines: a use case that answers a person ("unenrolled") calls it after its
+    /// commit, so nothing is delivered after the answer. See `store::send_gate`.
+    pub(crate) async fn wait_for_sends(&self, ended: &[EnrollmentId]) -> Result<()> {
+        let limit = self.mailer.timeouts().max_send() + std::time::Duration::from_secs(2);
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut ids = ended.to_vec();
+        loop {
+            ids = self.store.sends_in_flight(&ids).await?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(enrollments = ?ids, "an email was still with the relay when the wait ended");
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 }

@@ -73,6 +73,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Tells this process's IMAP watchers that the mailboxes table changed.
     pub mailbox_changes: mailboxes::MailboxChanges,
+    /// This process's scheduler health (readiness, metrics, isolated step failures).
+    pub worker: crate::worker::WorkerHealth,
 }
 
 /// The authenticated user and their account.

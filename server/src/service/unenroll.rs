@@ -39,7 +39,8 @@ impl App {
         Ok(())
     }
 
-    /// Ends the live enrollments among `ids` in one transaction; returns the ones that ended.
+    /// Ends the live enrollments among `ids` in one transaction; returns the ones that ended,
+    /// once no email of theirs is still with the relay.
     pub async fn end(
         &self,
         account: AccountId,
@@ -63,6 +64,10 @@ impl App {
             .end_enrollments(&mut tx, account, ids, &req)
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        // An email the gate handed to the relay before this commit is still in flight: answer
+        // once its outcome is recorded, so nothing arrives after "unenrolled" (store::send_gate).
+        let ended_ids: Vec<EnrollmentId> = ended.iter().map(|e| e.id).collect();
+        self.wait_for_sends(&ended_ids).await?;
         Ok(ended)
     }
 

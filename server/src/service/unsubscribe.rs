@@ -88,6 +88,8 @@ impl App {
             .end_enrollments(&mut tx, e.account_id, &live, &req)
             .await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
+        // Answer once no email of these is still with the relay (store::send_gate).
+        self.wait_for_sends(&live).await?;
         Ok(if changed {
             UnsubscribeOutcome::Unsubscribed { email }
         } else {

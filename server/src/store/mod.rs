@@ -17,6 +17,7 @@ mod events;
 mod identity;
 mod inbound;
 mod meetings;
+mod send_gate;
 mod sequences;
 
 pub use contacts::ContactFields;
