@@ -30,6 +30,7 @@ impl App {
         caller: &Caller,
         req: &CompanyRequest,
     ) -> Result<CompanyView> {
+        caller.allow(super::permissions::Action::CreateCompany, None)?;
         if req.name.trim().is_empty() {
             return Err(ServiceError::Validation("the company name is empty".into()));
         }
@@ -47,6 +48,7 @@ impl App {
         id: CompanyId,
         req: &CompanyRequest,
     ) -> Result<CompanyView> {
+        caller.allow(super::permissions::Action::EditCompany, None)?;
         let mut c = self
             .store
             .company(caller.account.id, id)
@@ -116,6 +118,7 @@ impl App {
         caller: &Caller,
         req: &ContactRequest,
     ) -> Result<ContactView> {
+        caller.allow(super::permissions::Action::CreateContact, None)?;
         let fields = self.contact_fields(caller, req).await?;
         self.ensure_addresses_free(caller, None, &fields).await?;
         let c = self
@@ -131,6 +134,7 @@ impl App {
         id: ContactId,
         req: &ContactRequest,
     ) -> Result<ContactView> {
+        caller.allow(super::permissions::Action::EditContact, None)?;
         let fields = self.contact_fields(caller, req).await?;
         self.ensure_addresses_free(caller, Some(id), &fields)
             .await?;
@@ -241,6 +245,7 @@ impl App {
 
     /// Deletes a contact (kept for history) and unenrolls it (`contact_deleted`).
     pub async fn delete_contact(&self, caller: &Caller, id: ContactId) -> Result<()> {
+        caller.allow(super::permissions::Action::DeleteContact, None)?;
         let now = self.now();
         let live = self
             .store

@@ -15,7 +15,7 @@ impl App {
         seq: SequenceId,
         contacts: &[ContactId],
     ) -> Result<EnrollResponse> {
-        caller.require_seat()?;
+        caller.allow(super::permissions::Action::Enroll, None)?;
         if contacts.is_empty() || contacts.len() > 1000 {
             return Err(ServiceError::Validation(
                 "enroll between 1 and 1000 contacts at a time".into(),

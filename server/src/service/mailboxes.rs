@@ -159,7 +159,7 @@ impl App {
         caller: &Caller,
         req: &MailboxRequest,
     ) -> Result<MailboxView> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageMailboxes, None)?;
         let address = EmailAddress::parse(&req.address)?;
         let user = self.mailbox_user(caller, req.user_id).await?;
         let imap = match &req.imap {
@@ -203,7 +203,7 @@ impl App {
         id: i64,
         req: &MailboxRequest,
     ) -> Result<MailboxView> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageMailboxes, None)?;
         let current = self
             .store
             .mailbox(id)
@@ -261,7 +261,7 @@ impl App {
     /// Disconnects a mailbox (admin only): its watcher stops, its webhook secret no longer
     /// verifies; inbound messages already processed stay as evidence.
     pub async fn delete_mailbox(&self, caller: &Caller, id: i64) -> Result<()> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageMailboxes, None)?;
         if !self.store.delete_mailbox(caller.account.id, id).await? {
             return Err(ServiceError::NotFound("mailbox"));
         }
@@ -346,7 +346,7 @@ impl App {
     }
 
     pub async fn mailboxes(&self, caller: &Caller) -> Result<MailboxListResponse> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageMailboxes, None)?;
         Ok(MailboxListResponse {
             mailboxes: self
                 .store

@@ -214,7 +214,7 @@ impl App {
 
     /// `POST /api/v1/meetings`: a meeting from the contact record or an integrated calendar.
     pub async fn log_meeting(&self, caller: &Caller, req: &MeetingRequest) -> Result<MeetingView> {
-        caller.require_seat()?;
+        caller.allow(super::permissions::Action::LogMeeting, None)?;
         if !matches!(
             req.source,
             MeetingSource::ContactRecord

@@ -13,6 +13,8 @@ pub mod views;
 mod correlate;
 pub mod inbound;
 pub mod mailboxes;
+// Who may do what (issue 19): the permission matrix.
+pub mod permissions;
 // Meetings, unsubscribe, workflows, user management, external sign-in (issue 4).
 mod identity;
 pub mod links;
@@ -86,20 +88,14 @@ pub struct Caller {
 
 impl Caller {
     /// Enrolling and unenrolling need an active user with a seat.
+    /// The matrix's seated row (`permissions`); prefer `allow` with the precise action.
     pub fn require_seat(&self) -> Result<()> {
-        if self.user.can_use_sequences() {
-            Ok(())
-        } else {
-            Err(ServiceError::RequiresSeat)
-        }
+        self.allow(permissions::Action::Enroll, None)
     }
 
+    /// The matrix's admin-only row (`permissions`); prefer `allow` with the precise action.
     pub fn require_admin(&self) -> Result<()> {
-        if self.user.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(ServiceError::RequiresAdmin)
-        }
+        self.allow(permissions::Action::ManageSettings, None)
     }
 }
 
@@ -117,6 +113,9 @@ pub enum ServiceError {
     RequiresEnterprise,
     #[error("this action needs an admin")]
     RequiresAdmin,
+    /// The permission matrix refuses it for another reason than seat or role (not the owner).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the contact is already in an active or paused enrollment")]
     ContactAlreadyEnrolled,
     #[error("the contact unsubscribed from sales email and cannot be enrolled")]
@@ -155,6 +154,7 @@ impl ServiceError {
             ServiceError::RequiresSeat => ErrorCode::RequiresSeat,
             ServiceError::RequiresEnterprise => ErrorCode::RequiresEnterprise,
             ServiceError::RequiresAdmin => ErrorCode::RequiresAdmin,
+            ServiceError::Forbidden(_) => ErrorCode::Forbidden,
             ServiceError::ContactAlreadyEnrolled => ErrorCode::ContactAlreadyEnrolled,
             ServiceError::ContactUnsubscribed => ErrorCode::ContactUnsubscribed,
             ServiceError::ContactBounced => ErrorCode::ContactBounced,

@@ -103,7 +103,7 @@ impl App {
         caller: &Caller,
         req: &SequenceRequest,
     ) -> Result<SequenceView> {
-        caller.require_seat()?;
+        caller.allow(super::permissions::Action::CreateSequence, None)?;
         let f = fields(req)?;
         let s = self
             .store
@@ -118,7 +118,11 @@ impl App {
         id: SequenceId,
         req: &SequenceRequest,
     ) -> Result<SequenceView> {
-        caller.require_seat()?;
+        let current = self.load_sequence(caller, id).await?;
+        caller.allow(
+            super::permissions::Action::EditSequence,
+            Some(current.creator_id),
+        )?;
         let f = fields(req)?;
         if !self
             .store
@@ -247,7 +251,11 @@ impl App {
 
     /// Deletes a sequence: its live enrollments end (`sequence_deleted`); history stays readable.
     pub async fn delete_sequence(&self, caller: &Caller, id: SequenceId) -> Result<()> {
-        caller.require_seat()?;
+        let current = self.load_sequence(caller, id).await?;
+        caller.allow(
+            super::permissions::Action::DeleteSequence,
+            Some(current.creator_id),
+        )?;
         let now = self.now();
         let live = self
             .store

@@ -78,7 +78,7 @@ impl App {
         ids: &[EnrollmentId],
         surface: UnenrollSurface,
     ) -> Result<BulkUnenrollResponse> {
-        caller.require_seat()?;
+        caller.allow(super::permissions::Action::Unenroll, None)?;
         if ids.len() > 20_000 {
             return Err(ServiceError::Validation(
                 "unenroll at most 20000 enrollments at a time".into(),
@@ -178,7 +178,7 @@ impl App {
     /// the next step keeps its due time, or runs at the next moment the send window allows if
     /// that has passed. The caller is recorded as the actor.
     pub async fn resume_one(&self, caller: &Caller, id: EnrollmentId) -> Result<EnrollmentView> {
-        caller.require_seat()?;
+        caller.allow(super::permissions::Action::Resume, None)?;
         let row = self
             .store
             .enrollment(caller.account.id, id)
@@ -222,7 +222,7 @@ impl App {
         email: &str,
         surface: UnenrollSurface,
     ) -> Result<UnenrollByEmailResponse> {
-        caller.require_seat()?;
+        caller.allow(super::permissions::Action::Unenroll, None)?;
         let email = EmailAddress::parse(email)?;
         let m = self
             .store

@@ -26,7 +26,7 @@ fn clean_list(items: &[String]) -> Vec<String> {
 
 impl App {
     pub async fn list_users(&self, caller: &Caller) -> Result<UserListResponse> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageUsers, None)?;
         Ok(UserListResponse {
             users: self
                 .store
@@ -39,7 +39,7 @@ impl App {
     }
 
     pub async fn create_user(&self, caller: &Caller, req: &CreateUserRequest) -> Result<UserView> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageUsers, None)?;
         let email = EmailAddress::parse(&req.email)?;
         if req.name.trim().is_empty()
             || matches!(req.role, Role::Unknown)
@@ -76,7 +76,7 @@ impl App {
         id: UserId,
         req: &UpdateUserRequest,
     ) -> Result<UserUpdateResponse> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageUsers, None)?;
         let before = self
             .store
             .user(caller.account.id, id)

@@ -43,7 +43,7 @@ impl App {
         caller: &Caller,
         name: &str,
     ) -> Result<ApiKeyCreatedResponse> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageApiKeys, None)?;
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
             return Err(ServiceError::Validation(
@@ -70,7 +70,7 @@ impl App {
     }
 
     pub async fn api_keys(&self, caller: &Caller) -> Result<ApiKeyListResponse> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageApiKeys, None)?;
         Ok(ApiKeyListResponse {
             api_keys: self
                 .store
@@ -83,7 +83,7 @@ impl App {
     }
 
     pub async fn revoke_api_key(&self, caller: &Caller, id: i64) -> Result<()> {
-        caller.require_admin()?;
+        caller.allow(super::permissions::Action::ManageApiKeys, None)?;
         if !self
             .store
             .revoke_api_key(caller.account.id, id, self.now())
