@@ -269,6 +269,8 @@ mod tests {
                 folders: vec!["INBOX".into(), "Replies".into()],
                 auth: auth.into(),
             }),
+            last_error: None,
+            last_error_at: None,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod http;
 pub mod identity;
 pub mod mail;
 pub mod manifests;
+pub mod net;
 pub mod service;
 pub mod store;
 pub mod worker;

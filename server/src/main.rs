@@ -12,6 +12,7 @@ use sequencer_server::clock::SystemClock;
 use sequencer_server::domain::{EmailAddress, Role, Seat, Tier};
 use sequencer_server::http::StaticDir;
 use sequencer_server::mail::imap_trust::ImapTrust;
+use sequencer_server::net::NetworkPolicy;
 use sequencer_server::service::{login::hash_password, App};
 use sequencer_server::{build_app, cli_inbound, demo, load_secret, worker};
 
@@ -57,6 +58,11 @@ struct Cli {
     /// on-premises IMAP servers whose certificate comes from a private CA. Read at startup.
     #[arg(long, env = "SEQUENCER_IMAP_CA_FILE", global = true)]
     imap_ca_file: Option<PathBuf>,
+    /// Development mode: outbound connections (IMAP, JWKS) may also reach loopback and private
+    /// networks, and plain IMAP is allowed to loopback. Off by default (production: public
+    /// addresses only, TLS only). `SEQUENCER_ALLOW_PRIVATE_NETWORKS=1` has the same effect.
+    #[arg(long, env = "SEQUENCER_DEV", global = true, value_parser = clap::builder::FalseyValueParser::new())]
+    dev: bool,
     #[command(flatten)]
     identity: IdentityArgs,
     #[command(subcommand)]
@@ -257,6 +263,16 @@ async fn main() -> anyhow::Result<()> {
         _ => {}
     }
     let secret = load_secret(&cli.data_dir)?;
+    let network = if cli.dev {
+        NetworkPolicy::Development
+    } else {
+        NetworkPolicy::from_env()
+    };
+    if network == NetworkPolicy::Development {
+        tracing::warn!("development mode: IMAP and JWKS may reach loopback and private networks");
+    } else {
+        check_jwks_urls(&cli.identity).await?;
+    }
     let imap_trust = match &cli.imap_ca_file {
         Some(path) => {
             let trust = ImapTrust::with_ca_file(path)?;
@@ -279,7 +295,8 @@ async fn main() -> anyhow::Result<()> {
     .await
     .with_context(|| format!("opening {}", cli.database_url))?
     .with_identity(cli.identity.config())
-    .with_imap_trust(imap_trust);
+    .with_imap_trust(imap_trust)
+    .with_network(network);
     match cli.command {
         Command::Serve {
             bind,
@@ -389,7 +406,7 @@ async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> an
     if sealed > 0 {
         tracing::info!(
             credentials = sealed,
-            "sealed IMAP credentials stored in plaintext"
+            "sealed mailbox credentials (IMAP, webhook secrets) stored in plaintext"
         );
     }
     // Supervised scheduler (restarted after a panic; `/ready` reports it). Lives as long as the
@@ -418,6 +435,29 @@ async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> an
     };
     tracing::info!("listening on http://{addr}");
     sequencer_server::http::serve(app, listener, StaticDir(dir))?.await?;
+    Ok(())
+}
+
+/// Production refuses a configured provider's JWKS URL that is not https or not public, at
+/// startup rather than at the first sign-in.
+async fn check_jwks_urls(identity: &IdentityArgs) -> anyhow::Result<()> {
+    let urls = [
+        (identity.ms_client_id.is_some(), &identity.ms_jwks_url),
+        (
+            identity.google_client_id.is_some(),
+            &identity.google_jwks_url,
+        ),
+    ];
+    for (_, url) in urls.iter().filter(|(on, _)| *on) {
+        match sequencer_server::net::check_url(NetworkPolicy::Production, url).await {
+            Err(e @ sequencer_server::net::NetError::Forbidden { .. }) => {
+                anyhow::bail!("JWKS URL refused ({e}); use --dev for a local identity provider")
+            }
+            // Resolution may fail transiently at startup; every fetch checks again.
+            Err(e) => tracing::warn!(url = %url, error = %e, "cannot check the JWKS URL yet"),
+            Ok(_) => {}
+        }
+    }
     Ok(())
 }
 

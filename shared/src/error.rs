@@ -40,6 +40,8 @@ pub enum ErrorCode {
     TokenNotYetValid,
     UntrustedTenant,
     EmailNotVerified,
+    /// An outbound connection target (IMAP host, JWKS URL) the network policy refuses.
+    ForbiddenTarget,
     /// Readiness: the scheduler is not running or has not completed a pass recently (503).
     WorkerUnavailable,
     Internal,
@@ -85,6 +87,7 @@ impl ErrorCode {
             ErrorCode::TokenNotYetValid => "token_not_yet_valid",
             ErrorCode::UntrustedTenant => "untrusted_tenant",
             ErrorCode::EmailNotVerified => "email_not_verified",
+            ErrorCode::ForbiddenTarget => "forbidden_target",
             ErrorCode::WorkerUnavailable => "worker_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",

@@ -77,6 +77,13 @@ pub struct MailboxView {
     pub webhook_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imap: Option<ImapSettingsView>,
+    /// Why the last IMAP connection failed (a refused target, login, TLS...); absent once a
+    /// session works again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When `last_error` happened (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -164,6 +164,8 @@ impl LocalIdp {
             google_client_id: Some(GOOGLE_CLIENT_ID.into()),
             google_jwks_url: self.jwks_url.clone(),
             google_auth_url: self.google_auth_url.clone(),
+            // The IdP runs on loopback over plain http.
+            network: sequencer_server::net::NetworkPolicy::Development,
             ..Default::default()
         }
     }

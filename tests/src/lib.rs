@@ -124,9 +124,12 @@ pub async fn spawn_app_configured(
     let url = fresh_database(db, tmp.path()).await?;
     let clock = Arc::new(ManualClock::new(T0));
     let secret = b"test-secret-test-secret-test-secret!".to_vec();
+    // Development network policy: Dovecot, the IdP and the token-info endpoint run on loopback.
+    // A test of production's policy overrides it in `configure` (`App::with_network`).
     let app = configure(
         sequencer_server::build_app(&url, &smtp.url(), "http://127.0.0.1", secret, clock.clone())
-            .await?,
+            .await?
+            .with_network(sequencer_server::net::NetworkPolicy::Development),
     );
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);

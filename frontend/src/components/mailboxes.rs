@@ -45,6 +45,11 @@ pub fn MailboxList(props: &MailboxListProps) -> Html {
                         <div>
                             <strong>{ &m.address }</strong>
                             <p class="muted" data-testid="mailbox-description">{ describe(m) }</p>
+                            if let Some(error) = &m.last_error {
+                                <p class="error" role="status" data-testid="mailbox-error">
+                                    { format!("Last connection failed: {error}") }
+                                </p>
+                            }
                         </div>
                         <div class="btn-row">
                             <button type="button" class="btn" id={edit_button_id(m.id)}

@@ -47,6 +47,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         BadRequest | InvalidJson | InvalidEmail | ValidationFailed | SequenceHasNoSteps => {
             StatusCode::BAD_REQUEST
         }
+        ForbiddenTarget => StatusCode::BAD_REQUEST,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         NotFound => StatusCode::NOT_FOUND,

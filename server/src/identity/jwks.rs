@@ -1,8 +1,13 @@
 //! A provider's JSON Web Key Set, fetched with reqwest and cached by `kid`. An unknown `kid`
 //! refetches the set at most once per cooldown (measured with the app clock), so a flood of
 //! tokens with random kids cannot turn into a flood of requests to the provider.
+//!
+//! Every fetch follows the outbound policy (`crate::net`): the URL is checked first (production:
+//! `https` and a public address), the client resolves names through [`CheckedResolver`] (every
+//! address checked, the connection made to a checked one) and follows no redirects.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::DecodingKey;
@@ -10,6 +15,23 @@ use tokio::sync::Mutex;
 
 use super::IdentityError;
 use crate::domain::Millis;
+use crate::net::NetworkPolicy;
+
+/// reqwest's resolver, through the outbound policy: a name whose addresses are not all allowed
+/// fails to resolve, so no connection is made to it.
+struct CheckedResolver(NetworkPolicy);
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs = crate::net::resolve(policy, &host, 0).await?;
+            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
 
 /// After a failed fetch, the next attempt waits this long.
 const FAILURE_BACKOFF_MS: Millis = 10_000;
@@ -23,7 +45,8 @@ struct State {
 pub struct JwksCache {
     url: String,
     cooldown_ms: Millis,
-    http: reqwest::Client,
+    network: NetworkPolicy,
+    http: Option<reqwest::Client>,
     state: Mutex<State>,
 }
 
@@ -36,14 +59,20 @@ impl std::fmt::Debug for JwksCache {
 }
 
 impl JwksCache {
-    pub fn new(url: String, cooldown_ms: Millis) -> JwksCache {
+    pub fn new(url: String, cooldown_ms: Millis, network: NetworkPolicy) -> JwksCache {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
+            .connect_timeout(crate::net::CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(CheckedResolver(network)))
             .build()
-            .unwrap_or_default();
+            // Without the policy's resolver there is no client: every fetch then fails closed.
+            .map_err(|e| tracing::error!(error = %e, "cannot build the JWKS client"))
+            .ok();
         JwksCache {
             url,
             cooldown_ms,
+            network,
             http,
             state: Mutex::new(State::default()),
         }
@@ -80,8 +109,15 @@ impl JwksCache {
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, IdentityError> {
         let unavailable = |e: reqwest::Error| IdentityError::KeysUnavailable(e.to_string());
-        let set: JwkSet = self
+        // IP literals never reach the resolver: the URL itself is checked first.
+        crate::net::check_url(self.network, &self.url)
+            .await
+            .map_err(|e| IdentityError::KeysUnavailable(e.to_string()))?;
+        let http = self
             .http
+            .as_ref()
+            .ok_or_else(|| IdentityError::KeysUnavailable("no HTTP client".into()))?;
+        let set: JwkSet = http
             .get(&self.url)
             .send()
             .await

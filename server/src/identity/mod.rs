@@ -38,6 +38,8 @@ pub struct IdentityConfig {
     /// is rendered into the extension's configuration, like the client id.
     pub google_auth_url: String,
     pub jwks_cooldown_ms: i64,
+    /// Which hosts the JWKS fetches may reach (`crate::net`): production by default.
+    pub network: crate::net::NetworkPolicy,
 }
 
 impl Default for IdentityConfig {
@@ -50,6 +52,7 @@ impl Default for IdentityConfig {
             google_jwks_url: GOOGLE_JWKS_URL.into(),
             google_auth_url: GOOGLE_AUTH_URL.into(),
             jwks_cooldown_ms: JWKS_COOLDOWN_MS,
+            network: Default::default(),
         }
     }
 }
@@ -65,8 +68,16 @@ pub struct Verifier {
 impl Verifier {
     pub fn new(config: IdentityConfig) -> Arc<Verifier> {
         Arc::new(Verifier {
-            microsoft: JwksCache::new(config.ms_jwks_url.clone(), config.jwks_cooldown_ms),
-            google: JwksCache::new(config.google_jwks_url.clone(), config.jwks_cooldown_ms),
+            microsoft: JwksCache::new(
+                config.ms_jwks_url.clone(),
+                config.jwks_cooldown_ms,
+                config.network,
+            ),
+            google: JwksCache::new(
+                config.google_jwks_url.clone(),
+                config.jwks_cooldown_ms,
+                config.network,
+            ),
             config,
         })
     }

@@ -9,6 +9,11 @@
 //! checks the server's certificate against `Settings::imap_trust` (webpki's roots plus the
 //! deployment's CA file, `mail::imap_trust`).
 //!
+//! Every connect goes through the outbound policy (`crate::net::check_imap`): the host is
+//! resolved again each time, every address checked, and the TCP connection made to a checked
+//! address with a timeout; a refused target is an error before anything is sent. The last error
+//! of a mailbox's sessions is stored on it (`mailboxes.last_error`), so admins see it.
+//!
 //! [`spawn_watchers`] keeps one watcher task per IMAP mailbox in this process and follows the
 //! mailboxes table live: it reconciles at once when this process changes a mailbox
 //! (`App::mailbox_changes`) and every `reconcile` interval otherwise (changes made by other
@@ -40,6 +45,10 @@ pub enum ImapError {
     AlreadyWatching,
     #[error("could not connect to {0}: {1}")]
     Connect(String, std::io::Error),
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+    #[error("the IMAP server did not answer within {0} s")]
+    Timeout(u64),
     #[error("TLS failed: {0}")]
     Tls(String),
     #[error("authentication failed: {0}")]
@@ -86,11 +95,31 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
 
 type Sess = Session<Box<dyn Stream>>;
 
-async fn connect(s: &ImapSettings, trust: &ImapTrust) -> Result<Sess, ImapError> {
-    let addr = format!("{}:{}", s.host, s.port);
-    let tcp = TcpStream::connect(&addr)
+/// Connecting, the TLS handshake, the greeting and logging in together may take this long.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// One sync of one folder (select, fetch, process) may take this long.
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Checks the target against the outbound policy (re-resolving the host), then connects to a
+/// checked address and logs in, all within [`LOGIN_TIMEOUT`].
+async fn connect(
+    s: &ImapSettings,
+    trust: &ImapTrust,
+    policy: crate::net::NetworkPolicy,
+) -> Result<Sess, ImapError> {
+    let addrs = crate::net::check_imap(policy, &s.host, s.port, s.tls).await?;
+    tokio::time::timeout(LOGIN_TIMEOUT, connect_to(s, trust, &addrs))
         .await
-        .map_err(|e| ImapError::Connect(addr.clone(), e))?;
+        .map_err(|_| ImapError::Timeout(LOGIN_TIMEOUT.as_secs()))?
+}
+
+async fn connect_to(
+    s: &ImapSettings,
+    trust: &ImapTrust,
+    addrs: &[std::net::SocketAddr],
+) -> Result<Sess, ImapError> {
+    let addr = format!("{}:{}", s.host, s.port);
+    let tcp: TcpStream = crate::net::connect_checked(&addr, addrs).await?;
     let stream: Box<dyn Stream> = if s.tls {
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -99,7 +128,8 @@ async fn connect(s: &ImapSettings, trust: &ImapTrust) -> Result<Sess, ImapError>
         .map_err(|e| ImapError::Tls(e.to_string()))?
         .with_root_certificates(trust.roots())
         .with_no_client_auth();
-        let name = rustls::pki_types::ServerName::try_from(s.host.clone())
+        let host = s.host.trim_start_matches('[').trim_end_matches(']');
+        let name = rustls::pki_types::ServerName::try_from(host.to_string())
             .map_err(|e| ImapError::Tls(e.to_string()))?;
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(name, tcp)
@@ -169,13 +199,39 @@ fn folders(s: &ImapSettings) -> Vec<String> {
 impl App {
     /// Connects, syncs every watched folder once, and logs out.
     pub async fn sync_mailbox(&self, mailbox: &Mailbox) -> Result<SyncReport, ImapError> {
+        let outcome = self.sync_mailbox_once(mailbox).await;
+        self.note_mailbox_outcome(mailbox, outcome.as_ref().err())
+            .await;
+        outcome
+    }
+
+    async fn sync_mailbox_once(&self, mailbox: &Mailbox) -> Result<SyncReport, ImapError> {
         let settings = self
             .imap_login_settings(mailbox)?
             .ok_or(ImapError::NotConfigured)?;
-        let mut session = connect(&settings, &self.settings.imap_trust).await?;
-        let report = self.sync_folders(&mut session, mailbox, &settings).await;
+        let mut session =
+            connect(&settings, &self.settings.imap_trust, self.settings.network).await?;
+        let report = tokio::time::timeout(
+            SYNC_TIMEOUT,
+            self.sync_folders(&mut session, mailbox, &settings),
+        )
+        .await
+        .map_err(|_| ImapError::Timeout(SYNC_TIMEOUT.as_secs()))?;
         let _ = session.logout().await;
         report
+    }
+
+    /// Stores (or clears) the mailbox's last connection error, visible to admins in the mailbox
+    /// list; a failure to store it is only logged.
+    async fn note_mailbox_outcome(&self, mailbox: &Mailbox, error: Option<&ImapError>) {
+        let message = error.map(ToString::to_string);
+        if let Err(e) = self
+            .store
+            .set_mailbox_error(mailbox.id, message.as_deref(), self.now())
+            .await
+        {
+            tracing::warn!(mailbox = mailbox.id, error = %e, "cannot record the IMAP outcome");
+        }
     }
 
     async fn sync_folders(
@@ -262,6 +318,7 @@ impl App {
         loop {
             if let Err(e) = self.watch_session(mailbox, folder, every).await {
                 tracing::warn!(mailbox = mailbox.id, folder, error = %e, "IMAP session ended; reconnecting");
+                self.note_mailbox_outcome(mailbox, Some(&e)).await;
             }
             tokio::time::sleep(every).await;
         }
@@ -276,11 +333,21 @@ impl App {
         let settings = self
             .imap_login_settings(mailbox)?
             .ok_or(ImapError::NotConfigured)?;
-        let mut session = connect(&settings, &self.settings.imap_trust).await?;
+        let mut session =
+            connect(&settings, &self.settings.imap_trust, self.settings.network).await?;
         let idle = session.capabilities().await?.has_str("IDLE");
+        let mut first = true;
         loop {
             // `sync_folder` leaves the folder selected, which is what IDLE watches.
-            self.sync_folder(&mut session, mailbox, folder).await?;
+            tokio::time::timeout(
+                SYNC_TIMEOUT,
+                self.sync_folder(&mut session, mailbox, folder),
+            )
+            .await
+            .map_err(|_| ImapError::Timeout(SYNC_TIMEOUT.as_secs()))??;
+            if std::mem::take(&mut first) {
+                self.note_mailbox_outcome(mailbox, None).await;
+            }
             if !idle {
                 tokio::time::sleep(every).await;
                 continue;

@@ -2,8 +2,11 @@
 //! authenticating webhook deliveries (HMAC-SHA256 over `timestamp + "." + body` with the
 //! mailbox's secret, timestamps at most five minutes from the app clock).
 //!
-//! IMAP passwords and OAuth2 tokens are sealed (`crate::crypto`) before they reach the store and
-//! opened only to log in; no answer ever carries them. Every change is announced on
+//! IMAP passwords, OAuth2 tokens and webhook secrets are sealed (`crate::crypto`) before they
+//! reach the store and opened only to log in or to verify a delivery; no answer carries them
+//! (the webhook secret is shown once, in the answer that creates the mailbox). An IMAP target is
+//! checked against the outbound policy (`crate::net`) when it is saved, and again at every
+//! connect (`mail::imap`). Every change is announced on
 //! [`MailboxChanges`], which this process's IMAP watchers (`mail::imap::spawn_watchers`) follow.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -138,7 +141,11 @@ impl App {
             .strip_prefix("sha256=")
             .ok_or(WebhookError::MissingSignature)?;
         let given = hex::decode(hex_sig).map_err(|_| WebhookError::InvalidSignature)?;
-        let mut m = mac(&mb.webhook_secret, timestamp.trim());
+        let secret = self.webhook_secret(&mb).map_err(|e| {
+            tracing::error!(mailbox = mb.id, error = %e, "the webhook secret cannot be opened");
+            WebhookError::InvalidSignature
+        })?;
+        let mut m = mac(&secret, timestamp.trim());
         m.update(body);
         m.verify_slice(&given)
             .map_err(|_| WebhookError::InvalidSignature)?;
@@ -165,6 +172,7 @@ impl App {
         let imap = match &req.imap {
             Some(i) => {
                 let mut settings = imap_settings(i)?;
+                self.check_imap_target(&settings).await?;
                 if settings.password.is_none() && settings.oauth_token.is_none() {
                     return Err(ServiceError::Validation(
                         "IMAP needs a password or an OAuth2 token".into(),
@@ -176,13 +184,17 @@ impl App {
             None => None,
         };
         let secret = hex::encode(rand::random::<[u8; 32]>());
+        let sealed_secret = self.settings.credentials.seal(
+            &secret,
+            &credential_context("webhook_secret", caller.account.id),
+        );
         let mb = self
             .store
             .create_mailbox(
                 caller.account.id,
                 user,
                 &address,
-                &secret,
+                &sealed_secret,
                 imap.as_ref(),
                 self.now(),
             )
@@ -215,6 +227,7 @@ impl App {
         let imap = match &req.imap {
             Some(i) => {
                 let mut settings = imap_settings(i)?;
+                self.check_imap_target(&settings).await?;
                 let same_server = current.imap.as_ref().is_some_and(|c| {
                     (&c.host, c.port, c.tls, &c.username)
                         == (
@@ -292,6 +305,39 @@ impl App {
         }
     }
 
+    /// Checks an IMAP target against the outbound policy (resolving its host): a refused target
+    /// is `forbidden_target`, a host that does not resolve a validation error. Nothing is sent.
+    async fn check_imap_target(&self, s: &ImapSettings) -> Result<()> {
+        use crate::net::NetError;
+        match crate::net::check_imap(self.settings.network, &s.host, s.port, s.tls).await {
+            Ok(_) => Ok(()),
+            Err(e @ NetError::Forbidden { .. }) => {
+                Err(ServiceError::ForbiddenTarget(e.to_string()))
+            }
+            Err(e) => Err(ServiceError::Validation(e.to_string())),
+        }
+    }
+
+    /// A mailbox's webhook secret, opened (a legacy plaintext one is used as it is).
+    pub fn webhook_secret(&self, mb: &Mailbox) -> std::result::Result<String, SealError> {
+        self.settings.credentials.open(
+            &mb.webhook_secret,
+            &credential_context("webhook_secret", mb.account_id),
+        )
+    }
+
+    /// The same app with this outbound-connection policy, for IMAP and the identity providers'
+    /// JWKS fetches alike (builder-style, like `with_identity`).
+    pub fn with_network(mut self, network: crate::net::NetworkPolicy) -> App {
+        let mut settings = (*self.settings).clone();
+        settings.network = network;
+        let mut identity = settings.identity.config.clone();
+        identity.network = network;
+        settings.identity = crate::identity::Verifier::new(identity);
+        self.settings = Arc::new(settings);
+        self
+    }
+
     /// The same app trusting these CAs for IMAP over TLS (builder-style, like `with_identity`).
     pub fn with_imap_trust(mut self, trust: crate::mail::imap_trust::ImapTrust) -> App {
         let mut settings = (*self.settings).clone();
@@ -322,12 +368,19 @@ impl App {
         }))
     }
 
-    /// Seals every credential still stored in plaintext (rows from before sealing); returns how
-    /// many it sealed. Idempotent and safe with several instances: a value is replaced only if it
-    /// is still the plaintext that was read.
+    /// Seals every credential still stored in plaintext (rows from before sealing: IMAP
+    /// passwords and tokens, webhook secrets); returns how many it sealed. Idempotent and safe
+    /// with several instances: a value is replaced only if it is still the plaintext that was read.
     pub async fn seal_stored_credentials(&self) -> Result<usize> {
         let key = &self.settings.credentials;
         let mut sealed = 0;
+        for mb in self.store.all_mailboxes().await? {
+            let s = &mb.webhook_secret;
+            if !is_sealed(s) {
+                let new = key.seal(s, &credential_context("webhook_secret", mb.account_id));
+                sealed += usize::from(self.store.replace_webhook_secret(mb.id, s, &new).await?);
+            }
+        }
         for mb in self.store.imap_mailboxes().await? {
             let Some(s) = &mb.imap else { continue };
             if let Some(p) = s.password.as_deref().filter(|p| !is_sealed(p)) {
@@ -347,13 +400,21 @@ impl App {
 
     pub async fn mailboxes(&self, caller: &Caller) -> Result<MailboxListResponse> {
         caller.allow(super::permissions::Action::ManageMailboxes, None)?;
+        let errors = self.store.mailbox_errors(caller.account.id).await?;
         Ok(MailboxListResponse {
             mailboxes: self
                 .store
                 .mailboxes(caller.account.id)
                 .await?
                 .iter()
-                .map(mailbox_view)
+                .map(|m| {
+                    let mut view = mailbox_view(m);
+                    if let Some((error, at)) = errors.get(&m.id) {
+                        view.last_error = Some(error.clone());
+                        view.last_error_at = Some(crate::clock::rfc3339(*at));
+                    }
+                    view
+                })
                 .collect(),
         })
     }
@@ -378,6 +439,8 @@ pub fn mailbox_view(m: &Mailbox) -> MailboxView {
             }
             .into(),
         }),
+        last_error: None,
+        last_error_at: None,
     }
 }
 

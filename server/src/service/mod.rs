@@ -52,6 +52,8 @@ pub struct Settings {
     pub credentials: crate::crypto::CredentialKey,
     /// The CAs IMAP servers' certificates are checked against (webpki's roots by default).
     pub imap_trust: crate::mail::imap_trust::ImapTrust,
+    /// Which hosts outbound connections (IMAP, JWKS) may reach: production by default.
+    pub network: crate::net::NetworkPolicy,
 }
 
 impl Settings {
@@ -62,6 +64,7 @@ impl Settings {
             secret,
             identity: crate::identity::Verifier::new(crate::identity::IdentityConfig::default()),
             imap_trust: Default::default(),
+            network: Default::default(),
         }
     }
 }
@@ -136,6 +139,9 @@ pub enum ServiceError {
     Unauthorized(String),
     #[error("too many failed sign-in attempts; try again later")]
     RateLimited,
+    /// The outbound-connection policy refuses the target (`crate::net`).
+    #[error("{0}")]
+    ForbiddenTarget(String),
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
     #[error(transparent)]
@@ -165,6 +171,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
             ServiceError::RateLimited => ErrorCode::RateLimited,
+            ServiceError::ForbiddenTarget(_) => ErrorCode::ForbiddenTarget,
             ServiceError::Identity(e) => e.code(),
             ServiceError::Store(StoreError::Duplicate(_)) => ErrorCode::Conflict,
             ServiceError::Store(_) | ServiceError::Mail(_) => ErrorCode::Internal,

@@ -278,6 +278,67 @@ impl Store {
             .await
     }
 
+    /// Replaces a webhook secret only if it is still `old` (sealing legacy plaintext ones).
+    pub async fn replace_webhook_secret(&self, id: i64, old: &str, new: &str) -> Result<bool> {
+        self.replace_credential("webhook_secret", id, old, new)
+            .await
+    }
+
+    /// Every mailbox of every account (sealing stored secrets at startup).
+    pub async fn all_mailboxes(&self) -> Result<Vec<Mailbox>> {
+        let mut c = self.conn().await?;
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes ORDER BY id");
+        sqlx::query(&sql)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(mailbox_from_row)
+            .collect()
+    }
+
+    /// Records the last IMAP error of a mailbox (`None` clears it; a clear writes only when
+    /// there is something to clear).
+    pub async fn set_mailbox_error(&self, id: i64, error: Option<&str>, now: Millis) -> Result<()> {
+        let mut c = self.conn().await?;
+        let q = match error {
+            Some(e) => sqlx::query(
+                "UPDATE mailboxes SET last_error = $1, last_error_at = $2 WHERE id = $3",
+            )
+            .bind(e.chars().take(1000).collect::<String>())
+            .bind(now)
+            .bind(id),
+            None => sqlx::query(
+                "UPDATE mailboxes SET last_error = NULL, last_error_at = NULL WHERE id = $1 AND last_error IS NOT NULL",
+            )
+            .bind(id),
+        };
+        q.execute(&mut *c).await?;
+        Ok(())
+    }
+
+    /// The last IMAP error (message, when) of each of the account's mailboxes that has one.
+    pub async fn mailbox_errors(
+        &self,
+        account: AccountId,
+    ) -> Result<std::collections::HashMap<i64, (String, Millis)>> {
+        let mut c = self.conn().await?;
+        let rows = sqlx::query(
+            "SELECT id, last_error, last_error_at FROM mailboxes WHERE account_id = $1 AND last_error IS NOT NULL",
+        )
+        .bind(account.0)
+        .fetch_all(&mut *c)
+        .await?;
+        let mut out = std::collections::HashMap::new();
+        for r in &rows {
+            let at: Option<i64> = r.try_get("last_error_at")?;
+            out.insert(
+                r.try_get::<i64, _>("id")?,
+                (r.try_get::<String, _>("last_error")?, at.unwrap_or(0)),
+            );
+        }
+        Ok(out)
+    }
+
     async fn replace_credential(
         &self,
         col: &'static str,

@@ -104,6 +104,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "005_inbound_lookups",
         include_str!("../../migrations/005_inbound_lookups.sql"),
     ),
+    (
+        "011_mailbox_errors",
+        include_str!("../../migrations/011_mailbox_errors.sql"),
+    ),
 ];
 
 impl Store {

@@ -80,7 +80,9 @@ fn remove_if_present(path: &Path) -> Result<()> {
 fn sequencer(server: &Path, project: &Project, public_url: &str) -> Command {
     let mut cmd = Command::new(server);
     cmd.current_dir(project.root())
-        .env("SEQUENCER_PUBLIC_URL", public_url);
+        .env("SEQUENCER_PUBLIC_URL", public_url)
+        // Development mode: a local IMAP server or identity provider on loopback is reachable.
+        .env("SEQUENCER_DEV", "1");
     cmd
 }
 
