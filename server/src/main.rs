@@ -13,7 +13,7 @@ use sequencer_server::domain::{EmailAddress, Role, Seat, Tier};
 use sequencer_server::http::StaticDir;
 use sequencer_server::mail::imap_trust::ImapTrust;
 use sequencer_server::net::NetworkPolicy;
-use sequencer_server::service::{login::hash_password, App};
+use sequencer_server::service::App;
 use sequencer_server::{build_app, cli_inbound, demo, load_secret, worker};
 
 #[derive(Parser)]
@@ -337,25 +337,20 @@ async fn main() -> anyhow::Result<()> {
             let seat = seat
                 .map(|s| Seat::parse(&s).context("unknown seat"))
                 .transpose()?;
-            let email = EmailAddress::parse(&email)?;
-            let hash = password.map(|p| hash_password(&p));
             let account = sequencer_server::domain::AccountId(account);
             app.store
                 .account(account)
                 .await?
                 .context("no such account")?;
-            let user = app
-                .store
-                .create_user(
-                    account,
-                    &email,
-                    &name,
-                    role,
-                    seat,
-                    hash.as_deref(),
-                    app.now(),
-                )
-                .await?;
+            // Same parsing as the admin API: the name and address become sequence emails' From.
+            let req = shared::CreateUserRequest {
+                email,
+                name,
+                role,
+                seat,
+                password,
+            };
+            let user = app.create_user_in(account, &req).await?;
             println!("{}", app.session_token(&user).token);
             Ok(())
         }

@@ -44,6 +44,13 @@ pub enum ErrorCode {
     ForbiddenTarget,
     /// Readiness: the scheduler is not running or has not completed a pass recently (503).
     WorkerUnavailable,
+    /// A text field is longer than its limit, or a list field has too many entries.
+    FieldTooLong,
+    /// A text field holds a line break, NUL, control, bidirectional-control or invisible format
+    /// character (refused, never stripped: the message names the field and the character).
+    InvalidCharacters,
+    /// The contact's address is on the account's suppression list (unsubscribed, hard bounce).
+    AddressSuppressed,
     Internal,
     #[serde(other)]
     Unknown,
@@ -89,6 +96,9 @@ impl ErrorCode {
             ErrorCode::EmailNotVerified => "email_not_verified",
             ErrorCode::ForbiddenTarget => "forbidden_target",
             ErrorCode::WorkerUnavailable => "worker_unavailable",
+            ErrorCode::FieldTooLong => "field_too_long",
+            ErrorCode::InvalidCharacters => "invalid_characters",
+            ErrorCode::AddressSuppressed => "address_suppressed",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
         }

@@ -449,3 +449,25 @@ pub struct TokenResponse {
     pub expires_at: Timestamp,
     pub user: UserView,
 }
+
+// ---------- suppression list (issue 19) ----------
+
+/// One address no sequence email may reach again in this account, whichever contact carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressionView {
+    /// Normalized (lower-case).
+    pub email: String,
+    /// `unsubscribed` or `hard_bounce`.
+    pub reason: String,
+    /// The contact that carried the address when it was suppressed.
+    #[serde(default)]
+    pub contact_id: Option<i64>,
+    #[serde(default)]
+    pub evidence: Option<EvidenceView>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressionListResponse {
+    pub suppressions: Vec<SuppressionView>,
+}

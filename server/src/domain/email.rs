@@ -1,4 +1,6 @@
 //! `EmailAddress`: parsed once at the edge, normalized (trimmed, lower-cased), then trusted.
+//! Every address `parse` accepts is also accepted by the mail library (`lettre::Address`), so a
+//! stored address can always be written into a message: our rules are the stricter ones.
 
 use std::fmt;
 
@@ -11,6 +13,8 @@ pub enum EmailError {
     Empty,
     #[error("'{0}' is not a valid email address")]
     Invalid(String),
+    #[error("an email address has at most {max} characters")]
+    TooLong { max: usize },
 }
 
 impl EmailAddress {
@@ -24,8 +28,27 @@ impl EmailAddress {
         if trimmed.is_empty() {
             return Err(EmailError::Empty);
         }
-        let invalid = || EmailError::Invalid(input.trim().chars().take(200).collect());
-        if trimmed.len() > 254 || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let invalid = || {
+            EmailError::Invalid(
+                input
+                    .trim()
+                    .chars()
+                    .take(200)
+                    .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                    .collect(),
+            )
+        };
+        if trimmed.len() > super::text::EMAIL_MAX {
+            return Err(EmailError::TooLong {
+                max: super::text::EMAIL_MAX,
+            });
+        }
+        if trimmed.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || super::text::is_bidi_control(c)
+                || c == '\u{FEFF}'
+        }) {
             return Err(invalid());
         }
         let (local, domain) = trimmed.rsplit_once('@').ok_or_else(invalid)?;
@@ -34,7 +57,7 @@ impl EmailAddress {
         }
         if local.starts_with('.')
             || local.ends_with('.')
-            || local.contains(['<', '>', ',', ';', '"'])
+            || local.contains(['<', '>', ',', ';', '"', '\\', '(', ')', '[', ']', ':'])
         {
             return Err(invalid());
         }
@@ -48,7 +71,12 @@ impl EmailAddress {
         if !domain.contains('.') || !labels_ok {
             return Err(invalid());
         }
-        Ok(EmailAddress(trimmed.to_lowercase()))
+        let normalized = trimmed.to_lowercase();
+        // What the mail library refuses (e.g. `a\b@x.com`) would fail every send: refuse it now.
+        if normalized.parse::<lettre::Address>().is_err() {
+            return Err(invalid());
+        }
+        Ok(EmailAddress(normalized))
     }
 
     pub fn as_str(&self) -> &str {
@@ -97,5 +125,67 @@ mod tests {
         check("a@example..com", Err(()));
         check(".a@example.com", Err(()));
         check("a@-example.com", Err(()));
+    }
+
+    #[test]
+    fn addresses_the_mail_library_refuses_are_refused_before_they_are_stored() {
+        for bad in [
+            "a\\b@example.com",
+            "\"a b\"@example.com",
+            "a(comment)@example.com",
+            "a:b@example.com",
+            "a[b]@example.com",
+            "a@example.com\r\nBcc: x@evil.example",
+            "a\r\n@example.com",
+            "a\0@example.com",
+            "\u{202E}a@example.com",
+            "a\u{2066}@example.com",
+            "a@exa_mple.com",
+        ] {
+            check(bad, Err(()));
+        }
+        for good in [
+            "o'brien@example.com",
+            "a.b+c-d_e@example.co.uk",
+            "x=y@example.com",
+        ] {
+            check(good, Ok(good));
+            assert!(good.parse::<lettre::Address>().is_ok(), "{good}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(
+            EmailAddress::parse(&long),
+            Err(EmailError::TooLong { max: 254 })
+        );
+    }
+
+    /// Every address we accept is one lettre accepts too, across a list of unusual shapes.
+    #[test]
+    fn every_accepted_address_is_accepted_by_the_mail_library() {
+        let locals = [
+            "a", "a.b", "a+b", "a_b", "a-b", "a'b", "a!b", "a#b", "a$b", "a%b", "a&b", "a*b",
+            "a/b", "a=b", "a?b", "a^b", "a`b", "a{b}", "a|b", "a~b", "é", "ü.ö", "a\\b", "a\"b",
+            "a b", "a(b)", "a[b]", "a:b", "a@b", "a..b",
+        ];
+        let domains = [
+            "example.com",
+            "xn--bcher-kva.example",
+            "bücher.example",
+            "a-b.example",
+            "1.2.3.4",
+            "[127.0.0.1]",
+            "example",
+        ];
+        for l in locals {
+            for d in domains {
+                let input = format!("{l}@{d}");
+                if let Ok(a) = EmailAddress::parse(&input) {
+                    assert!(
+                        a.as_str().parse::<lettre::Address>().is_ok(),
+                        "{input} accepted here but refused by lettre"
+                    );
+                }
+            }
+        }
     }
 }

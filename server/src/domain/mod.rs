@@ -5,6 +5,7 @@
 
 mod email;
 mod enrollment;
+pub mod text;
 
 pub use email::{EmailAddress, EmailError};
 pub use enrollment::{check_transition, is_live, Actor, Enrollment, Evidence, TransitionError};
@@ -12,6 +13,7 @@ pub use shared::{
     ActorKind, EmailStatus, EnrollmentState, OooPolicy, PauseReason, Role, Seat, StepKind, Tier,
     UnenrollReason, UnenrollSurface, UserStatus,
 };
+pub use text::{HeaderText, TextError};
 
 macro_rules! id_type {
     ($($(#[$m:meta])* $name:ident),+ $(,)?) => {$(
@@ -99,6 +101,42 @@ pub fn display_name(first: &str, last: &str, fallback: &str) -> String {
         fallback.to_string()
     } else {
         name
+    }
+}
+
+/// Why an address is on an account's suppression list: no sequence email reaches it again,
+/// whichever contact carries it (changing a contact's email or adding a new contact with the
+/// old address does not escape it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SuppressionReason {
+    /// The contact unsubscribed through a sequence's link.
+    Unsubscribed,
+    /// A hard bounce marked the address as not existing.
+    HardBounce,
+}
+
+impl SuppressionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionReason::Unsubscribed => "unsubscribed",
+            SuppressionReason::HardBounce => "hard_bounce",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SuppressionReason> {
+        match s {
+            "unsubscribed" => Some(SuppressionReason::Unsubscribed),
+            "hard_bounce" => Some(SuppressionReason::HardBounce),
+            _ => None,
+        }
+    }
+
+    /// The reason an enrollment stopped at the send gate for this suppression ends with.
+    pub fn unenroll_reason(self) -> UnenrollReason {
+        match self {
+            SuppressionReason::Unsubscribed => UnenrollReason::Unsubscribed,
+            SuppressionReason::HardBounce => UnenrollReason::Bounced,
+        }
     }
 }
 

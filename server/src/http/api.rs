@@ -74,6 +74,7 @@ api_routes! {
     patch "/users/{id}" => access::update_user;
     delete "/users/{id}" => access::delete_user;
     get "/account/settings" => access::account_settings;
+    get "/suppressions" => suppressions;
     put "/account/settings" => access::set_account_settings;
 }
 
@@ -354,4 +355,9 @@ async fn unenroll_by_email(
 ) -> ApiResult<HttpResponse> {
     let surface = body.surface.unwrap_or(UnenrollSurface::Api);
     Ok(HttpResponse::Ok().json(app.unenroll_by_email(&c, &body.email, surface).await?))
+}
+
+/// The account's suppression list (admins).
+async fn suppressions(app: Data, Authed(c): Authed) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(app.suppressions(&c).await?))
 }

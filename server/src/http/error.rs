@@ -48,6 +48,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::BAD_REQUEST
         }
         ForbiddenTarget => StatusCode::BAD_REQUEST,
+        FieldTooLong | InvalidCharacters => StatusCode::BAD_REQUEST,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         NotFound => StatusCode::NOT_FOUND,
@@ -64,6 +65,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | EnrollmentNotActive
         | EnrollmentNotPaused
         | SequenceDeleted
+        | AddressSuppressed
         | Conflict => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         WorkerUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -8,10 +8,22 @@ use super::views::*;
 use super::*;
 use crate::store::ContactFields;
 
+/// A company's name: required, one header-safe line (it can reach a subject via
+/// `{{company.name}}`).
+fn company_name(name: &str) -> Result<String> {
+    let name = HeaderText::parse("name", name, text::NAME_MAX)?;
+    if name.is_empty() {
+        return Err(ServiceError::Validation("the company name is empty".into()));
+    }
+    Ok(name.into_string())
+}
+
 fn clean_domains(domains: &[String]) -> Result<Vec<String>> {
+    text::list_len("domains", domains)?;
     let mut out: Vec<String> = Vec::new();
     for d in domains {
-        let d = d.trim().trim_start_matches('@').to_lowercase();
+        let d = HeaderText::parse("domains", d, text::DOMAIN_MAX)?;
+        let d = d.as_str().trim_start_matches('@').to_lowercase();
         if d.is_empty() || !d.contains('.') || d.contains(char::is_whitespace) || d.contains('@') {
             return Err(ServiceError::Validation(format!(
                 "'{d}' is not a valid domain"
@@ -31,13 +43,11 @@ impl App {
         req: &CompanyRequest,
     ) -> Result<CompanyView> {
         caller.allow(super::permissions::Action::CreateCompany, None)?;
-        if req.name.trim().is_empty() {
-            return Err(ServiceError::Validation("the company name is empty".into()));
-        }
+        let name = company_name(&req.name)?;
         let domains = clean_domains(&req.domains)?;
         let c = self
             .store
-            .create_company(caller.account.id, req.name.trim(), &domains, self.now())
+            .create_company(caller.account.id, &name, &domains, self.now())
             .await?;
         Ok(company_view(&c))
     }
@@ -49,13 +59,15 @@ impl App {
         req: &CompanyRequest,
     ) -> Result<CompanyView> {
         caller.allow(super::permissions::Action::EditCompany, None)?;
+        let name = company_name(&req.name)?;
+        let domains = clean_domains(&req.domains)?;
         let mut c = self
             .store
             .company(caller.account.id, id)
             .await?
             .ok_or(ServiceError::NotFound("company"))?;
-        c.name = req.name.trim().to_string();
-        c.domains = clean_domains(&req.domains)?;
+        c.name = name;
+        c.domains = domains;
         self.store.update_company(&c).await?;
         Ok(company_view(&c))
     }
@@ -80,7 +92,13 @@ impl App {
     }
 
     async fn contact_fields(&self, caller: &Caller, req: &ContactRequest) -> Result<ContactFields> {
+        // Everything here can reach a header: the address as To, the names and title through
+        // a subject's personalization tokens. Parsed before any lookup, so bad input changes nothing.
         let email = EmailAddress::parse(&req.email)?;
+        text::list_len("secondary_emails", &req.secondary_emails)?;
+        let first_name = HeaderText::parse("first_name", &req.first_name, text::NAME_MAX)?;
+        let last_name = HeaderText::parse("last_name", &req.last_name, text::NAME_MAX)?;
+        let title = HeaderText::parse("title", &req.title, text::NAME_MAX)?;
         let mut secondary: Vec<EmailAddress> = Vec::new();
         for e in &req.secondary_emails {
             let e = EmailAddress::parse(e)?;
@@ -105,9 +123,9 @@ impl App {
         Ok(ContactFields {
             email,
             secondary_emails: secondary,
-            first_name: req.first_name.trim().to_string(),
-            last_name: req.last_name.trim().to_string(),
-            title: req.title.trim().to_string(),
+            first_name: first_name.into_string(),
+            last_name: last_name.into_string(),
+            title: title.into_string(),
             company_id,
             owner_id,
         })

@@ -66,6 +66,8 @@ impl App {
         if contact.email_status == EmailStatus::Bounced {
             return Err(ServiceError::ContactBounced);
         }
+        // The address, not only the contact: another contact's opt-out or hard bounce counts.
+        self.ensure_not_suppressed(&contact).await?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let eid = match self

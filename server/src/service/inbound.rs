@@ -193,6 +193,16 @@ impl App {
             } => {
                 if mark_bounced {
                     self.store.mark_bounced(tx, e.contact_id).await?;
+                    self.store
+                        .suppress_contact_address(
+                            tx,
+                            e.account_id,
+                            e.contact_id,
+                            SuppressionReason::HardBounce,
+                            evidence,
+                            now,
+                        )
+                        .await?;
                 }
                 Some(format!(
                     "unenroll {reason}{}",

@@ -20,6 +20,8 @@ mod identity;
 pub mod links;
 mod meetings;
 mod unsubscribe;
+// The suppression list: checked at enrollment and at the send gate (issue 19).
+mod suppression;
 mod users;
 mod workflows;
 
@@ -108,6 +110,10 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error(transparent)]
     InvalidEmail(#[from] EmailError),
+    #[error(transparent)]
+    InvalidText(#[from] TextError),
+    #[error("{0} is on this account's suppression list ({1}) and cannot be enrolled")]
+    AddressSuppressed(EmailAddress, String),
     #[error("{0}")]
     Validation(String),
     #[error("this action needs a Sales or Service seat")]
@@ -155,7 +161,13 @@ impl ServiceError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ServiceError::NotFound(_) => ErrorCode::NotFound,
+            ServiceError::InvalidEmail(EmailError::TooLong { .. }) => ErrorCode::FieldTooLong,
             ServiceError::InvalidEmail(_) => ErrorCode::InvalidEmail,
+            ServiceError::InvalidText(TextError::InvalidCharacters { .. }) => {
+                ErrorCode::InvalidCharacters
+            }
+            ServiceError::InvalidText(_) => ErrorCode::FieldTooLong,
+            ServiceError::AddressSuppressed(..) => ErrorCode::AddressSuppressed,
             ServiceError::Validation(_) => ErrorCode::ValidationFailed,
             ServiceError::RequiresSeat => ErrorCode::RequiresSeat,
             ServiceError::RequiresEnterprise => ErrorCode::RequiresEnterprise,

@@ -14,7 +14,8 @@ use crate::store::SequenceFields;
 
 fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
     let bad = |m: String| Err(ServiceError::Validation(m));
-    if req.name.trim().is_empty() {
+    let name = HeaderText::parse("name", &req.name, text::NAME_MAX)?;
+    if name.is_empty() {
         return bad("the sequence name is empty".into());
     }
     if req.steps.is_empty() {
@@ -35,6 +36,13 @@ fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
         if s.kind == StepKind::Unknown {
             return bad(format!("step {} has an unknown kind", i + 1));
         }
+        // The subject becomes the Subject header (tasks: a title); the body is free text.
+        let subject = HeaderText::parse(
+            &format!("step {} subject", i + 1),
+            &s.subject,
+            text::SUBJECT_MAX,
+        )?;
+        let body = text::body_text(&format!("step {} body", i + 1), &s.body, text::BODY_MAX)?;
         if s.kind == StepKind::AutomatedEmail
             && (s.body.trim().is_empty() || (i == 0 && s.subject.trim().is_empty()))
         {
@@ -62,12 +70,12 @@ fn fields(req: &SequenceRequest) -> Result<SequenceFields> {
             kind: s.kind,
             delay_days: if i == 0 { 0 } else { s.delay_days },
             business_days: s.business_days,
-            subject: s.subject.clone(),
-            body: s.body.clone(),
+            subject: subject.into_string(),
+            body,
         });
     }
     Ok(SequenceFields {
-        name: req.name.trim().to_string(),
+        name: name.into_string(),
         steps,
         window: SendWindow {
             time_zone,

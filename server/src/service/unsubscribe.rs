@@ -60,6 +60,18 @@ impl App {
             .store
             .mark_unsubscribed(&mut tx, e.account_id, c.id)
             .await?;
+        // The address stays suppressed whichever contact carries it later (idempotent).
+        self.store
+            .suppress(
+                &mut tx,
+                e.account_id,
+                &c.email,
+                SuppressionReason::Unsubscribed,
+                Some(c.id),
+                &evidence,
+                now,
+            )
+            .await?;
         if changed {
             let event = NewEvent {
                 account_id: e.account_id,

@@ -24,6 +24,9 @@ fn clean_list(items: &[String]) -> Vec<String> {
     out
 }
 
+/// Longer passwords are refused before hashing (Argon2 over megabytes is a cheap way to burn CPU).
+const PASSWORD_MAX: usize = 1024;
+
 impl App {
     pub async fn list_users(&self, caller: &Caller) -> Result<UserListResponse> {
         caller.allow(super::permissions::Action::ManageUsers, None)?;
@@ -40,8 +43,21 @@ impl App {
 
     pub async fn create_user(&self, caller: &Caller, req: &CreateUserRequest) -> Result<UserView> {
         caller.allow(super::permissions::Action::ManageUsers, None)?;
+        Ok(user_view(
+            &self.create_user_in(caller.account.id, req).await?,
+        ))
+    }
+
+    /// Creates a user in `account` (admin API, `sequencer create-user`): the one place a user's
+    /// address and display name are parsed, since both become the `From` of sequence emails.
+    pub async fn create_user_in(
+        &self,
+        account: AccountId,
+        req: &CreateUserRequest,
+    ) -> Result<User> {
         let email = EmailAddress::parse(&req.email)?;
-        if req.name.trim().is_empty()
+        let name = HeaderText::parse("name", &req.name, text::NAME_MAX)?;
+        if name.is_empty()
             || matches!(req.role, Role::Unknown)
             || matches!(req.seat, Some(Seat::Unknown))
         {
@@ -54,20 +70,30 @@ impl App {
                 "passwords have at least 12 characters".into(),
             ));
         }
+        if req
+            .password
+            .as_deref()
+            .is_some_and(|p| p.len() > PASSWORD_MAX)
+        {
+            return Err(TextError::TooLong {
+                field: "password".into(),
+                max: PASSWORD_MAX,
+            }
+            .into());
+        }
         let hash = req.password.as_deref().map(hash_password);
-        let user = self
+        Ok(self
             .store
             .create_user(
-                caller.account.id,
+                account,
                 &email,
-                req.name.trim(),
+                name.as_str(),
                 req.role,
                 req.seat,
                 hash.as_deref(),
                 self.now(),
             )
-            .await?;
-        Ok(user_view(&user))
+            .await?)
     }
 
     pub async fn update_user(
@@ -90,9 +116,14 @@ impl App {
                 "an admin cannot demote, deactivate or delete themselves".into(),
             ));
         }
+        let name = req
+            .name
+            .as_deref()
+            .map(|n| HeaderText::parse("name", n, text::NAME_MAX))
+            .transpose()?;
         let mut user = before.clone();
-        if let Some(name) = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            user.name = name.to_string();
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            user.name = name.into_string();
         }
         if let Some(role) = req.role.filter(|r| *r != Role::Unknown) {
             user.role = role;

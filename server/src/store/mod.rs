@@ -19,6 +19,7 @@ mod inbound;
 mod meetings;
 mod send_gate;
 mod sequences;
+mod suppression;
 
 pub use contacts::ContactFields;
 pub use sequences::SequenceFields;
@@ -29,6 +30,7 @@ pub use events::{EventRow, NewEvent, PerformanceCounts};
 pub use identity::{ApiKeyRow, TrustSettings};
 pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
 pub use meetings::{AvailabilityRow, NewMeeting};
+pub use suppression::SuppressionRow;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -103,6 +105,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "005_inbound_lookups",
         include_str!("../../migrations/005_inbound_lookups.sql"),
+    ),
+    (
+        "007_suppressions",
+        include_str!("../../migrations/007_suppressions.sql"),
     ),
     (
         "011_mailbox_errors",
