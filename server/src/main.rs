@@ -128,7 +128,7 @@ enum Command {
         #[arg(long)]
         no_worker: bool,
     },
-    /// Seed demo data (idempotent) and print a signed-in URL.
+    /// Seed demo data (idempotent) and print one-time sign-in links.
     Demo,
     /// Create an account and print its id.
     CreateAccount {
@@ -153,10 +153,18 @@ enum Command {
         #[arg(long, env = "SEQUENCER_NEW_USER_PASSWORD")]
         password: Option<String>,
     },
-    /// Print a session token for an existing user.
+    /// Print a session token for an existing user (for API scripts: not revocable by logout).
     Token {
         #[arg(long)]
         email: String,
+    },
+    /// Print a one-time sign-in link for an existing user (single use, valid 5 minutes).
+    SignInLink {
+        #[arg(long)]
+        email: String,
+        /// The page to open: `/app/` (web app) or `/addin/` (panel).
+        #[arg(long, default_value = "/app/")]
+        path: String,
     },
     /// Classify raw messages: one JSON object per file.
     Classify { files: Vec<PathBuf> },
@@ -313,8 +321,19 @@ async fn main() -> anyhow::Result<()> {
                 demo::DEMO_EMAIL,
                 demo::DEMO_PASSWORD
             );
-            println!("Web app:  {base}/app/?token={token}");
-            println!("Panel:    {base}/addin/?token={token}");
+            // One-time codes, not tokens, in URLs (issue 19): each link signs in once, within
+            // 5 minutes; `sequencer sign-in-link --email E` prints a new one.
+            println!(
+                "Web app:  {}",
+                app.sign_in_url(&caller.user, "/app/").await?
+            );
+            println!(
+                "Panel:    {}",
+                app.sign_in_url(&caller.user, "/addin/").await?
+            );
+            println!(
+                "          (one-time sign-in links, valid 5 minutes; or sign in with the password)"
+            );
             println!("Booking:  {}", app.meeting_url(caller.user.id, None));
             println!("API:      {base}/api/v1  (Authorization: Bearer {token})");
             Ok(())
@@ -379,6 +398,18 @@ async fn main() -> anyhow::Result<()> {
                 .next()
                 .context("no such user")?;
             println!("{}", app.session_token(&user).token);
+            Ok(())
+        }
+        Command::SignInLink { email, path } => {
+            let email = EmailAddress::parse(&email)?;
+            let (user, _) = app
+                .store
+                .users_by_email(&email)
+                .await?
+                .into_iter()
+                .next()
+                .context("no such user")?;
+            println!("{}", app.sign_in_url(&user, &path).await?);
             Ok(())
         }
     }

@@ -448,6 +448,28 @@ pub struct TokenResponse {
     pub token: String,
     pub expires_at: Timestamp,
     pub user: UserView,
+    /// Opaque, single-use: `POST /auth/refresh` returns a new access token and a new refresh
+    /// token. Absent for tokens outside a session (the operator's CLI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// `POST /api/v1/auth/code`: a one-time sign-in code (from a `?code=` link) for a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRequest {
+    pub code: String,
+}
+
+/// `POST /api/v1/auth/refresh`: a refresh token for a new `TokenResponse`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// `POST /api/v1/users/{id}/sessions/revoke`: how many live sessions were ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeSessionsResponse {
+    pub revoked: u64,
 }
 
 // ---------- suppression list (issue 19) ----------

@@ -96,8 +96,12 @@ async fn main() -> Result<()> {
     )
     .await?;
     // Stores the token in localStorage so the measured loads carry only `?to=`, like a real open.
-    b.goto(&format!("{}/app/?token={}#/sequences", t.base, t.token()))
-        .await?;
+    b.goto(&format!(
+        "{}/app/?code={}#/sequences",
+        t.base,
+        t.sign_in_code().await?
+    ))
+    .await?;
     b.wait_for("[data-testid=\"sequences-page\"]").await?;
 
     let url = format!("{}/addin/?to={}", t.base, ana.email);

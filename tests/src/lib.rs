@@ -189,6 +189,12 @@ impl TestApp {
         self.app.session_token(&self.user).token
     }
 
+    /// A one-time sign-in code for the main test user, for `?code=` links (the browser tests'
+    /// way in: the pages no longer take a token from the URL).
+    pub async fn sign_in_code(&self) -> Result<String> {
+        Ok(self.app.sign_in_code(&self.user).await?)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{}", self.base, path)
     }

@@ -52,7 +52,13 @@ async fn bulk_unenroll_of_three_contacts_confirms_the_count_and_unenrolls_them()
     let (seq, es) = enrolled(&t, 4).await?;
     let chosen = &es[..3];
     let b = Browser::launch("app-bulk").await?;
-    open_app(&b, &t, &t.token(), &format!("#/sequences/{}", seq.id)).await?;
+    open_app(
+        &b,
+        &t,
+        &t.sign_in_code().await?,
+        &format!("#/sequences/{}", seq.id),
+    )
+    .await?;
     b.wait_for(&testid("enrollments-table")).await?;
 
     for e in chosen {
@@ -114,7 +120,7 @@ async fn focusing_a_scheduled_row_reveals_unenroll_which_removes_its_steps() -> 
     open_app(
         &b,
         &t,
-        &t.token(),
+        &t.sign_in_code().await?,
         &format!("#/sequences/{}/scheduled", seq.id),
     )
     .await?;
@@ -162,10 +168,9 @@ async fn focusing_a_scheduled_row_reveals_unenroll_which_removes_its_steps() -> 
     b.close().await
 }
 
-/// Opens the web app at `route` (`#/...`), signed in with `token`.
-async fn open_app(b: &Browser, t: &TestApp, token: &str, route: &str) -> Result<()> {
-    b.goto(&format!("{}/app/?token={token}{route}", t.base))
-        .await
+/// Opens the web app at `route` (`#/...`), signed in with a one-time sign-in `code`.
+async fn open_app(b: &Browser, t: &TestApp, code: &str, route: &str) -> Result<()> {
+    b.goto(&format!("{}/app/?code={code}{route}", t.base)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,7 +179,13 @@ async fn the_contact_records_unenroll_button_unenrolls_and_updates_the_record() 
     let (_, es) = enrolled(&t, 1).await?;
     let e = &es[0];
     let b = Browser::launch("app-contact").await?;
-    open_app(&b, &t, &t.token(), &format!("#/contacts/{}", e.contact.id)).await?;
+    open_app(
+        &b,
+        &t,
+        &t.sign_in_code().await?,
+        &format!("#/contacts/{}", e.contact.id),
+    )
+    .await?;
     b.wait_for_attr(
         &testid("current-enrollment"),
         "data-enrollment-id",
@@ -234,7 +245,13 @@ async fn an_enrollment_held_for_review_is_resumed_from_the_contact_record() -> R
     assert_eq!(t.enrollment(e.id).await?.state, EnrollmentState::Paused);
 
     let b = Browser::launch("app-resume").await?;
-    open_app(&b, &t, &t.token(), &format!("#/contacts/{}", e.contact.id)).await?;
+    open_app(
+        &b,
+        &t,
+        &t.sign_in_code().await?,
+        &format!("#/contacts/{}", e.contact.id),
+    )
+    .await?;
     b.wait_for_text(&testid("current-enrollment"), "Held for review")
         .await?;
     let button = b.wait_for(&testid("resume-button")).await?;
@@ -273,11 +290,11 @@ async fn an_admin_connects_and_disconnects_a_mailbox_from_the_web_app() -> Resul
         )
         .await?;
     let b = Browser::launch("app-mailboxes").await?;
-    open_app(&b, &t, &t.app.session_token(&rep).token, "#/sequences").await?;
+    open_app(&b, &t, &t.app.sign_in_code(&rep).await?, "#/sequences").await?;
     b.wait_for_text(&testid("current-user"), "Rey Rep").await?;
     assert!(b.find_now(&testid("nav-mailboxes")).await?.is_none());
     // The admin opens the page from the navigation.
-    open_app(&b, &t, &t.token(), "#/sequences").await?;
+    open_app(&b, &t, &t.sign_in_code().await?, "#/sequences").await?;
     b.click(&testid("nav-mailboxes")).await?;
     b.wait_for(&testid("mailboxes-none")).await?;
     b.type_into(&testid("mailbox-address"), "rep@seller.example")
@@ -355,7 +372,7 @@ async fn an_admin_connects_an_imap_mailbox_without_tls_and_edits_it_from_the_web
         b"From: x@y.example\r\nSubject: init\r\n\r\n.\r\n",
     )?;
     let b = Browser::launch("app-mailbox-imap").await?;
-    open_app(&b, &t, &t.token(), "#/mailboxes").await?;
+    open_app(&b, &t, &t.sign_in_code().await?, "#/mailboxes").await?;
     b.wait_for(&testid("mailboxes-none")).await?;
     assert_eq!(
         input(&b, "mailbox-tls").await?,

@@ -35,9 +35,9 @@ async fn outlook(t: &TestApp, label: &str, config: Value) -> Result<Browser> {
     )
     .await?;
     b.goto(&format!(
-        "{}/addin/?host=outlook&token={}",
+        "{}/addin/?host=outlook&code={}",
         t.base,
-        t.token()
+        t.sign_in_code().await?
     ))
     .await?;
     b.wait_for(&testid("panel")).await?;

@@ -13,8 +13,12 @@ async fn typing_an_enrolled_recipient_shows_the_banner_and_unenroll_records_the_
     let t = spawn_app_with_frontend(Db::Sqlite).await?;
     let e = enrolled_ana(&t).await?;
     let b = Browser::launch("panel-unenroll").await?;
-    b.goto(&format!("{}/addin/?token={}", t.base, t.token()))
-        .await?;
+    b.goto(&format!(
+        "{}/addin/?code={}",
+        t.base,
+        t.sign_in_code().await?
+    ))
+    .await?;
     b.wait_for(&testid("panel-empty")).await?;
 
     b.type_into(&testid("recipients-to"), "ana@globex.example")
@@ -96,8 +100,12 @@ async fn an_unknown_recipient_is_not_in_the_crm_and_changing_recipients_updates_
     let e = enrolled_ana(&t).await?;
     t.contact("bo@initech.example", "Bo", None).await?;
     let b = Browser::launch("panel-recipients").await?;
-    b.goto(&format!("{}/addin/?token={}", t.base, t.token()))
-        .await?;
+    b.goto(&format!(
+        "{}/addin/?code={}",
+        t.base,
+        t.sign_in_code().await?
+    ))
+    .await?;
 
     b.type_into(&testid("recipients-to"), "ghost@nowhere.example")
         .await?;

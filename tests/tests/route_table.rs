@@ -132,9 +132,11 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
         );
     }
     match (method, path) {
-        ("get", "/health") | ("post", "/auth/login") | ("post", "/auth/exchange") => {
-            (path.into(), json!({}), Expect::Public)
-        }
+        ("get", "/health")
+        | ("post", "/auth/login")
+        | ("post", "/auth/exchange")
+        | ("post", "/auth/code")
+        | ("post", "/auth/refresh") => (path.into(), json!({}), Expect::Public),
         // Authenticated by the mailbox's webhook signature, not a session (see tests/tests/inbound*).
         ("post", "/inbound") => (path.into(), json!({}), Expect::Public),
         ("post", "/mailboxes") => (
@@ -192,6 +194,7 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
         ("put", "/account/settings") => (
             path.into(),
             json!({ "trusted_tenant_ids": [] }),
+        ("post", "/auth/logout") => (path.into(), json!({}), Expect::NoLeak),
             Expect::NoLeak,
         ),
         ("get", _) => (path.into(), json!({}), Expect::NoLeak),

@@ -62,14 +62,16 @@ pub async fn login(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    Ok(HttpResponse::Ok().json(
-        app.login_limited(&body.email, &body.password, &client)
-            .await?,
-    ))
+    let signed_in = app
+        .login_limited(&body.email, &body.password, &client)
+        .await?;
+    // A session (issue 19): a one-hour access token naming it, and a refresh token.
+    Ok(HttpResponse::Ok().json(app.open_session(signed_in).await?))
 }
 
 pub async fn exchange(app: Data, body: web::Json<ExchangeRequest>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(app.exchange(body.provider, &body.token).await?))
+    let signed_in = app.exchange(body.provider, &body.token).await?;
+    Ok(HttpResponse::Ok().json(app.open_session(signed_in).await?))
 }
 
 pub async fn availability(app: Data, Authed(c): Authed) -> ApiResult<HttpResponse> {

@@ -31,6 +31,9 @@ api_routes! {
     get "/metrics" => metrics;
     post "/auth/login" => access::login;
     post "/auth/exchange" => access::exchange;
+    post "/auth/code" => super::sessions::code;
+    post "/auth/refresh" => super::sessions::refresh;
+    post "/auth/logout" => super::sessions::logout;
     get "/me" => me;
     get "/me/availability" => access::availability;
     put "/me/availability" => access::set_availability;
@@ -73,6 +76,7 @@ api_routes! {
     post "/users" => access::create_user;
     patch "/users/{id}" => access::update_user;
     delete "/users/{id}" => access::delete_user;
+    post "/users/{id}/sessions/revoke" => super::sessions::revoke_user;
     get "/account/settings" => access::account_settings;
     get "/suppressions" => suppressions;
     put "/account/settings" => access::set_account_settings;

@@ -9,6 +9,7 @@ mod inbound;
 mod manifests;
 mod pages;
 mod public;
+mod sessions;
 
 pub use api::ROUTES;
 pub use public::PUBLIC_CSP;

@@ -35,16 +35,45 @@ async fn root() -> HttpResponse {
         .finish()
 }
 
-fn csp(frame_ancestors: &str) -> String {
-    format!("frame-ancestors {frame_ancestors}; object-src 'none'; base-uri 'self'")
+/// The app pages' policy (issue 19). Scripts: the bundle and its snippets from this origin
+/// (`'self'`), the inline module script Trunk writes into `index.html` (it carries this
+/// response's `nonce`), WebAssembly compilation (`'wasm-unsafe-eval'`), and `extra_scripts`
+/// (Office.js's CDN on the page Outlook opens). No `'unsafe-inline'`, no `'unsafe-eval'`, no
+/// inline event handlers.
+pub(crate) fn csp(frame_ancestors: &str, nonce: &str, extra_scripts: &str) -> String {
+    let extra = if extra_scripts.is_empty() {
+        String::new()
+    } else {
+        format!(" {extra_scripts}")
+    };
+    format!(
+        "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{extra}; script-src-attr 'none'; \
+         frame-ancestors {frame_ancestors}; object-src 'none'; base-uri 'self'"
+    )
+}
+
+/// A fresh nonce for one response (128 random bits, base64).
+fn nonce() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>())
+}
+
+/// Gives every `<script` tag of our own `index.html` the response's nonce.
+pub(crate) fn with_nonce(html: &str, nonce: &str) -> String {
+    html.replace("<script", &format!("<script nonce=\"{nonce}\""))
 }
 
 async fn index(dir: &StaticDir, frame_ancestors: &str) -> HttpResponse {
-    index_with(dir, frame_ancestors, "").await
+    index_with(dir, frame_ancestors, "", "").await
 }
 
-/// `index.html` with `head` inserted before `</head>`.
-async fn index_with(dir: &StaticDir, frame_ancestors: &str, head: &str) -> HttpResponse {
+/// `index.html` with `head` inserted before `</head>`, scripts allowed from `extra_scripts`.
+async fn index_with(
+    dir: &StaticDir,
+    frame_ancestors: &str,
+    head: &str,
+    extra_scripts: &str,
+) -> HttpResponse {
     let html = match &dir.0 {
         Some(d) => tokio::fs::read_to_string(d.join("index.html")).await.ok(),
         None => None,
@@ -59,9 +88,14 @@ async fn index_with(dir: &StaticDir, frame_ancestors: &str, head: &str) -> HttpR
     } else {
         html.replacen("</head>", &format!("{head}</head>"), 1)
     };
+    let nonce = nonce();
+    let html = with_nonce(&html, &nonce);
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, csp(frame_ancestors)))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            csp(frame_ancestors, &nonce, extra_scripts),
+        ))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(html)
 }
@@ -72,6 +106,8 @@ async fn app_page(dir: web::Data<StaticDir>) -> HttpResponse {
 
 /// Office.js from Microsoft's CDN (the only supported source), for the page Outlook opens.
 pub const OFFICE_JS: &str = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
+/// Where Office.js and the scripts it loads come from.
+pub const OFFICE_JS_ORIGIN: &str = "https://appsforoffice.microsoft.com";
 
 async fn addin_page(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse {
     // Outlook opens `/addin/?host=outlook` (see manifests/): load Office.js before the bundle.
@@ -85,6 +121,7 @@ async fn addin_page(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse
         &dir,
         &format!("'self' {}", OUTLOOK_ORIGINS.join(" ")),
         &head,
+        if outlook { OFFICE_JS_ORIGIN } else { "" },
     )
     .await
 }

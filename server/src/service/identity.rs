@@ -66,6 +66,7 @@ impl App {
         Ok(TokenResponse {
             token,
             expires_at: rfc3339(exp),
+            refresh_token: None,
             user: user_view(&user),
         })
     }

@@ -60,3 +60,4 @@ impl App {
         Err(denied())
     }
 }
+            refresh_token: None,

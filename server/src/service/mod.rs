@@ -7,6 +7,7 @@ mod execute;
 pub mod login;
 mod recipients;
 mod sequences;
+pub mod sessions;
 mod unenroll;
 pub mod views;
 // Inbound mail: correlation, rules, mailboxes (issue 3).

@@ -21,6 +21,7 @@ mod send_gate;
 mod sequences;
 mod suppression;
 
+mod sessions;
 pub use contacts::ContactFields;
 pub use sequences::SequenceFields;
 
@@ -32,6 +33,7 @@ pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
 pub use meetings::{AvailabilityRow, NewMeeting};
 pub use suppression::SuppressionRow;
 
+pub use sessions::{RefreshOutcome, SessionRow, SessionState};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::str::FromStr;
@@ -89,6 +91,8 @@ pub struct Store {
 }
 
 const MIGRATIONS: &[(&str, &str)] = &[
+    /// Whether a session (or a user's tokens) was revoked, cached briefly (see `sessions.rs`).
+    sessions: std::sync::Arc<sessions::SessionCache>,
     ("001_init", include_str!("../../migrations/001_init.sql")),
     (
         "002_inbound",
@@ -113,6 +117,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "011_mailbox_errors",
         include_str!("../../migrations/011_mailbox_errors.sql"),
+    (
+        "009_sessions",
+        include_str!("../../migrations/009_sessions.sql"),
+    ),
     ),
 ];
 
@@ -179,6 +187,7 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+            sessions: std::sync::Arc::default(),
     }
 
     async fn migrate(&self) -> Result<()> {
