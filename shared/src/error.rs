@@ -42,8 +42,6 @@ pub enum ErrorCode {
     EmailNotVerified,
     /// An outbound connection target (IMAP host, JWKS URL) the network policy refuses.
     ForbiddenTarget,
-    /// Readiness: the scheduler is not running or has not completed a pass recently (503).
-    WorkerUnavailable,
     /// A text field is longer than its limit, or a list field has too many entries.
     FieldTooLong,
     /// A text field holds a line break, NUL, control, bidirectional-control or invisible format
@@ -51,6 +49,16 @@ pub enum ErrorCode {
     InvalidCharacters,
     /// The contact's address is on the account's suppression list (unsubscribed, hard bounce).
     AddressSuppressed,
+    /// A Microsoft tenant or Google Workspace domain is already trusted by another account.
+    TenantClaimed,
+    /// Trusting a tenant or domain needs a proof (`POST /account/trusted-identities/claim`),
+    /// not a settings change.
+    ProofRequired,
+    /// A valid token that does not prove the tenant or domain (not a tenant admin, no or another
+    /// hosted domain, not the admin's own Google account).
+    ProofInsufficient,
+    /// Readiness: the scheduler is not running or has not completed a pass recently (503).
+    WorkerUnavailable,
     Internal,
     #[serde(other)]
     Unknown,
@@ -95,10 +103,13 @@ impl ErrorCode {
             ErrorCode::UntrustedTenant => "untrusted_tenant",
             ErrorCode::EmailNotVerified => "email_not_verified",
             ErrorCode::ForbiddenTarget => "forbidden_target",
-            ErrorCode::WorkerUnavailable => "worker_unavailable",
             ErrorCode::FieldTooLong => "field_too_long",
             ErrorCode::InvalidCharacters => "invalid_characters",
             ErrorCode::AddressSuppressed => "address_suppressed",
+            ErrorCode::TenantClaimed => "tenant_claimed",
+            ErrorCode::ProofRequired => "proof_required",
+            ErrorCode::ProofInsufficient => "proof_insufficient",
+            ErrorCode::WorkerUnavailable => "worker_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
         }

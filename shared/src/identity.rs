@@ -174,7 +174,8 @@ pub struct UserUpdateResponse {
     pub unenrolled: u64,
 }
 
-/// Which external identities an account trusts (admin only).
+/// Which external identities an account trusts (admin only). Read-only for additions: a `PUT`
+/// may keep or remove entries, and adding one is `proof_required` (see [`TrustClaimRequest`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSettingsView {
     /// Microsoft Entra tenant ids (`tid`) whose users may sign in from Outlook.
@@ -183,6 +184,37 @@ pub struct AccountSettingsView {
     /// Google Workspace hosted domains (`hd`) whose users may sign in from Gmail.
     #[serde(default)]
     pub google_hosted_domains: Vec<String>,
+}
+
+/// `POST /api/v1/account/trusted-identities/claim` (admin): proves that this account may trust a
+/// Microsoft tenant (an access token of one of the tenant's Global Administrators: its `tid`
+/// becomes trusted) or a Google Workspace domain (the admin's own Google ID token: its `hd`
+/// becomes trusted). A tenant or domain is trusted by at most one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustClaimRequest {
+    pub provider: IdentityProvider,
+    pub token: String,
+}
+
+/// A tenant or domain this account trusts, and how it was proven.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedIdentityView {
+    pub provider: IdentityProvider,
+    /// The tenant id (`tid`) or hosted domain (`hd`), lower-cased.
+    pub id: String,
+    /// `microsoft_admin_token`, `google_hd_token`, or `legacy` (listed before proofs existed).
+    pub proof: String,
+    /// The admin who proved it (none for `legacy`).
+    #[serde(default)]
+    pub proven_by: Option<i64>,
+    #[serde(default)]
+    pub proven_at: Option<Timestamp>,
+}
+
+/// `GET /api/v1/account/trusted-identities`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedIdentityListResponse {
+    pub trusted_identities: Vec<TrustedIdentityView>,
 }
 
 /// `POST /api/v1/auth/exchange`: an external token for a Sequencer session (`TokenResponse`).

@@ -304,6 +304,73 @@ pub fn ms_claims(tid: &str, oid: &str, email: &str, now_ms: i64) -> Value {
     })
 }
 
+/// The Entra built-in role template id of Global Administrator, as `wids` carries it.
+pub const GLOBAL_ADMIN_ROLE: &str = "62e90394-69f5-4237-9190-012177145e10";
+/// The Entra built-in role template id every member has ("User"), not an admin role.
+pub const MEMBER_ROLE: &str = "b79fbf4d-3ef9-4689-8143-76b194e85509";
+
+/// Claims of an access token of a Global Administrator of tenant `tid` (its `wids` names the
+/// role, as Entra emits it when the app's `groupMembershipClaims` asks for directory roles).
+pub fn ms_admin_claims(tid: &str, oid: &str, email: &str, now_ms: i64) -> Value {
+    let mut c = ms_claims(tid, oid, email, now_ms);
+    c["wids"] = json!([GLOBAL_ADMIN_ROLE, MEMBER_ROLE]);
+    c
+}
+
+impl LocalIdp {
+    /// `POST /account/trusted-identities/claim` as the holder of `session` with this token.
+    pub async fn claim(
+        &self,
+        t: &crate::TestApp,
+        session: &str,
+        provider: shared::IdentityProvider,
+        token: &str,
+    ) -> Result<crate::Answer> {
+        t.send_as(
+            session,
+            reqwest::Method::POST,
+            "/account/trusted-identities/claim",
+            &shared::TrustClaimRequest {
+                provider,
+                token: token.into(),
+            },
+        )
+        .await
+    }
+
+    /// Proves tenant `tid` for the account of `session` with a Global Administrator's token.
+    pub async fn prove_tenant(
+        &self,
+        t: &crate::TestApp,
+        session: &str,
+        tid: &str,
+    ) -> Result<crate::Answer> {
+        let token = self.sign(
+            KID,
+            &ms_admin_claims(tid, "oid-tenant-admin", "admin@tenant.example", t.app.now()),
+        )?;
+        self.claim(t, session, shared::IdentityProvider::Microsoft, &token)
+            .await
+    }
+
+    /// Proves Workspace domain `hd` for the account of `session` with the Google ID token of
+    /// `email` (the session's own address, in `hd`).
+    pub async fn prove_domain(
+        &self,
+        t: &crate::TestApp,
+        session: &str,
+        email: &str,
+        hd: &str,
+    ) -> Result<crate::Answer> {
+        let token = self.sign(
+            KID,
+            &google_claims(&format!("g-admin-{email}"), email, Some(hd), t.app.now()),
+        )?;
+        self.claim(t, session, shared::IdentityProvider::Google, &token)
+            .await
+    }
+}
+
 /// Claims of a Google ID token for the Gmail extension.
 pub fn google_claims(sub: &str, email: &str, hd: Option<&str>, now_ms: i64) -> Value {
     let now = now_ms / 1000;

@@ -6,7 +6,6 @@
 //! Screenshots: `target/artifacts/screenshots/gmail-*.png`.
 
 use anyhow::{Context, Result};
-use reqwest::Method;
 use sequencer_tests::browser::{
     card, enrolled_ana, spawn_app_with_frontend_configured, testid, Browser,
 };
@@ -21,14 +20,11 @@ async fn app_with_google(idp: &LocalIdp) -> Result<TestApp> {
     let config = idp.config();
     let t = spawn_app_with_frontend_configured(Db::Sqlite, move |app| app.with_identity(config))
         .await?;
-    let trust = AccountSettingsView {
-        trusted_tenant_ids: vec![],
-        google_hosted_domains: vec!["seller.example".into()],
-    };
-    let a = t
-        .send_as(&t.token(), Method::PUT, "/account/settings", &trust)
+    // Proven with the admin's own Google ID token (issue 19: trust is proven, not listed).
+    let a = idp
+        .prove_domain(&t, &t.token(), "rep@seller.example", "seller.example")
         .await?;
-    anyhow::ensure!(a.status == 200, "{}", a.body);
+    anyhow::ensure!(a.status == 201, "{}", a.body);
     idp.set_clock(t.clock.clone());
     Ok(t)
 }

@@ -276,17 +276,9 @@ async fn without_a_session_the_panel_signs_in_through_nested_app_authentication(
         move |app| app.with_identity(config),
     )
     .await?;
-    let trust = AccountSettingsView {
-        trusted_tenant_ids: vec![TENANT.into()],
-        google_hosted_domains: vec![],
-    };
-    t.send_as(
-        &t.token(),
-        reqwest::Method::PUT,
-        "/account/settings",
-        &trust,
-    )
-    .await?;
+    // Proven with a Global Administrator's token (issue 19: trust is proven, not listed).
+    let proven = idp.prove_tenant(&t, &t.token(), TENANT).await?;
+    anyhow::ensure!(proven.status == 201, "{}", proven.body);
     let e = enrolled(&t, "ana@globex.example", "Ana", "Q4 outbound").await?;
     let ms_token = idp.sign(
         idp::KID,

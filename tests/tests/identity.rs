@@ -30,19 +30,57 @@ fn b64(v: &Value) -> String {
 }
 
 /// The test app trusting tenant A and the `seller.example` Workspace domain, plus a second
-/// account (B) trusting tenant B, with user bob@rival.example.
+/// account (B) trusting tenant B, with user bob@rival.example. Each account proves what it
+/// trusts (`POST /account/trusted-identities/claim`, issue 19): a Global Administrator's token
+/// for a tenant, the admin's own Google ID token for a domain.
 async fn setup(db: Db) -> Result<(TestApp, LocalIdp)> {
+    setup_with(db, Proofs::Claimed).await
+}
+
+/// How [`setup_with`] establishes trust.
+#[derive(PartialEq)]
+enum Proofs {
+    /// Through the claim route, which fetches the IdP's keys.
+    Claimed,
+    /// Recorded in the store as proven earlier, so the keys are not fetched yet (for the tests
+    /// that count fetches).
+    Recorded,
+}
+
+async fn setup_with(db: Db, proofs: Proofs) -> Result<(TestApp, LocalIdp)> {
     let idp = LocalIdp::start().await?;
     let config = idp.config();
     let t =
         spawn_app_configured(db, Tier::Professional, move |app| app.with_identity(config)).await?;
-    let settings = AccountSettingsView {
-        trusted_tenant_ids: vec![TID_A.to_uppercase()],
-        google_hosted_domains: vec!["seller.example".into()],
+    let record = |account, provider, id: &'static str| {
+        let store = t.app.store.clone();
+        async move {
+            store
+                .claim_trust(&sequencer_server::store::NewTrust {
+                    account,
+                    provider,
+                    external_id: id,
+                    proof: "recorded_by_test",
+                    proven_by: None,
+                    now: T0,
+                })
+                .await
+        }
     };
-    let a = t
-        .send_as(&t.token(), Method::PUT, "/account/settings", &settings)
-        .await?;
+    if proofs == Proofs::Claimed {
+        let proven = idp
+            .prove_tenant(&t, &t.token(), &TID_A.to_uppercase())
+            .await?;
+        assert_eq!(proven.status, 201, "{}", proven.body);
+        let proven = idp
+            .prove_domain(&t, &t.token(), "rep@seller.example", "seller.example")
+            .await?;
+        assert_eq!(proven.status, 201, "{}", proven.body);
+    } else {
+        record(t.account.id, "microsoft", TID_A).await?;
+        record(t.account.id, "google", "seller.example").await?;
+    }
+    let a = t.get("/account/settings").await?;
     assert_eq!(
         a.json::<AccountSettingsView>()?.trusted_tenant_ids,
         vec![TID_A.to_string()],
@@ -53,7 +91,8 @@ async fn setup(db: Db) -> Result<(TestApp, LocalIdp)> {
         .store
         .create_account("Rival", Tier::Professional, T0)
         .await?;
-    t.app
+    let bob = t
+        .app
         .store
         .create_user(
             b.id,
@@ -65,16 +104,14 @@ async fn setup(db: Db) -> Result<(TestApp, LocalIdp)> {
             T0,
         )
         .await?;
-    t.app
-        .store
-        .set_trust_settings(
-            b.id,
-            &sequencer_server::store::TrustSettings {
-                trusted_tenant_ids: vec![TID_B.into()],
-                google_hosted_domains: vec![],
-            },
-        )
-        .await?;
+    if proofs == Proofs::Claimed {
+        let proven = idp
+            .prove_tenant(&t, &t.app.session_token(&bob).token, TID_B)
+            .await?;
+        assert_eq!(proven.status, 201, "{}", proven.body);
+    } else {
+        record(b.id, "microsoft", TID_B).await?;
+    }
     Ok((t, idp))
 }
 
@@ -340,7 +377,7 @@ async fn rejected(db: Db) -> Result<()> {
 }
 
 async fn cooldown(db: Db) -> Result<()> {
-    let (t, idp) = setup(db).await?;
+    let (t, idp) = setup_with(db, Proofs::Recorded).await?;
     let claims = ms_claims(TID_A, "oid-rita", "rep@seller.example", t.app.now());
     assert_eq!(
         exchange(
@@ -397,7 +434,7 @@ async fn cooldown(db: Db) -> Result<()> {
 }
 
 async fn outage(db: Db) -> Result<()> {
-    let (t, idp) = setup(db).await?;
+    let (t, idp) = setup_with(db, Proofs::Recorded).await?;
     idp.set_failing(true);
     let token = |t: &TestApp| {
         idp.sign(

@@ -80,6 +80,18 @@ async fn account_a(t: &TestApp) -> Result<Owned> {
         )
         .await?
         .json()?;
+    // A tenant A trusts (its id carries the marker): B can neither see nor release it.
+    t.app
+        .store
+        .claim_trust(&sequencer_server::store::NewTrust {
+            account: t.account.id,
+            provider: "microsoft",
+            external_id: &format!("{MARKER}-tenant"),
+            proof: "microsoft_admin_token",
+            proven_by: Some(t.user.id),
+            now: T0,
+        })
+        .await?;
     Ok(Owned {
         mailbox: mailbox.id,
         contact: c.id,
@@ -103,6 +115,13 @@ enum Expect {
 /// How each route is probed. An `{id}` route gets A's id of the resource its first segment names.
 fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
     let segment = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if path == "/account/trusted-identities/{provider}/{id}" {
+        return (
+            format!("/account/trusted-identities/microsoft/{MARKER}-tenant"),
+            json!({}),
+            Expect::NotFound,
+        );
+    }
     if path.contains("{id}") {
         let id = match segment {
             "contacts" => a.contact,
@@ -189,6 +208,11 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
         ("post", "/users") => (
             path.into(),
             json!({ "email": "new@rival.example", "name": "New", "role": "user" }),
+            Expect::NoLeak,
+        ),
+        ("post", "/account/trusted-identities/claim") => (
+            path.into(),
+            json!({ "provider": "microsoft", "token": "garbage" }),
             Expect::NoLeak,
         ),
         ("put", "/account/settings") => (

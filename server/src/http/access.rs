@@ -163,3 +163,31 @@ pub async fn set_account_settings(
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(app.set_account_settings(&c, &body).await?))
 }
+
+pub async fn trusted_identities(app: Data, Authed(c): Authed) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(app.trusted_identities(&c).await?))
+}
+
+/// 201 when the tenant or domain is newly trusted, 200 when this account already trusted it.
+pub async fn claim_trusted_identity(
+    app: Data,
+    Authed(c): Authed,
+    body: web::Json<TrustClaimRequest>,
+) -> ApiResult<HttpResponse> {
+    let (new, view) = app.claim_trust(&c, &body).await?;
+    Ok(if new {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+pub async fn release_trusted_identity(
+    app: Data,
+    Authed(c): Authed,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (provider, id) = path.into_inner();
+    app.release_trust(&c, &provider, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

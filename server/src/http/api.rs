@@ -80,6 +80,9 @@ api_routes! {
     get "/account/settings" => access::account_settings;
     get "/suppressions" => suppressions;
     put "/account/settings" => access::set_account_settings;
+    get "/account/trusted-identities" => access::trusted_identities;
+    post "/account/trusted-identities/claim" => access::claim_trusted_identity;
+    delete "/account/trusted-identities/{provider}/{id}" => access::release_trusted_identity;
 }
 
 pub async fn not_found(req: HttpRequest) -> HttpResponse {

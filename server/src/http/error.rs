@@ -68,6 +68,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | AddressSuppressed
         | Conflict => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        TenantClaimed => StatusCode::CONFLICT,
+        ProofRequired => StatusCode::BAD_REQUEST,
+        ProofInsufficient => StatusCode::FORBIDDEN,
         WorkerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Internal | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -1,5 +1,8 @@
 //! Sign-in: external tokens (Microsoft, Google) exchanged for short-lived Sequencer sessions, and
-//! password sign-in with rate limiting (per email + client address, measured with the app clock).
+//! password sign-in with rate limiting (per email + client address, measured with the app clock,
+//! counted atomically in the database so it holds for parallel requests and across instances).
+//! An external identity signs in only to the one account that proved its tenant or domain
+//! (`trust.rs`).
 
 use sha2::{Digest, Sha256};
 use shared::{IdentityProvider, TokenResponse};
@@ -9,15 +12,20 @@ use super::*;
 use crate::auth;
 use crate::clock::rfc3339;
 use crate::identity::{verify, IdentityError};
+use crate::store::{GOOGLE, MICROSOFT};
 
 /// Sessions from an exchanged external token: the panel exchanges again when they lapse.
 pub const EXCHANGE_TTL_MS: Millis = 60 * 60 * 1000;
-/// At most this many failed sign-ins per email + address within the window.
+/// At most this many sign-in attempts per email + address within the window (a successful one
+/// starts the count again).
 pub const LOGIN_MAX_FAILURES: u64 = 5;
 pub const LOGIN_WINDOW_MS: Millis = 15 * 60 * 1000;
 
 impl App {
-    /// Password sign-in, refused with `rate_limited` after too many recent failures.
+    /// Password sign-in, refused with `rate_limited` once the (email, client) key had
+    /// [`LOGIN_MAX_FAILURES`] attempts in its window. The attempt is counted *before* the
+    /// password is checked, in one atomic statement, so a burst of parallel attempts gets exactly
+    /// that many password checks; a successful sign-in forgets the key's attempts.
     pub async fn login_limited(
         &self,
         email: &str,
@@ -28,27 +36,18 @@ impl App {
             format!("{}|{}", email.trim().to_lowercase(), client).as_bytes(),
         ));
         let now = self.now();
-        if self
+        let attempts = self
             .store
-            .login_failures_since(&key, now - LOGIN_WINDOW_MS)
-            .await?
-            >= LOGIN_MAX_FAILURES
-        {
+            .count_login_attempt(&key, now, LOGIN_WINDOW_MS)
+            .await?;
+        if attempts > LOGIN_MAX_FAILURES {
             return Err(ServiceError::RateLimited);
         }
-        match self.login(email, password).await {
-            Ok(t) => {
-                self.store.clear_login_failures(&key).await?;
-                Ok(t)
-            }
-            Err(ServiceError::Unauthorized(m)) => {
-                self.store
-                    .record_login_failure(&key, now, now - LOGIN_WINDOW_MS)
-                    .await?;
-                Err(ServiceError::Unauthorized(m))
-            }
-            Err(e) => Err(e),
-        }
+        let session = self.login(email, password).await?;
+        self.store
+            .clear_login_attempts(&key, now - LOGIN_WINDOW_MS)
+            .await?;
+        Ok(session)
     }
 
     /// Verifies an external token and returns a session for the linked (or newly linked) user.
@@ -66,8 +65,8 @@ impl App {
         Ok(TokenResponse {
             token,
             expires_at: rfc3339(exp),
-            refresh_token: None,
             user: user_view(&user),
+            refresh_token: None,
         })
     }
 
@@ -80,12 +79,11 @@ impl App {
             .await?;
         let id = verify::microsoft(token, &key, &v.config, self.now())?;
         let tid = id.tid.to_lowercase();
-        let trusts = |s: &crate::store::TrustSettings| s.trusted_tenant_ids.contains(&tid);
         self.link(
-            "microsoft",
+            MICROSOFT,
+            Some(&tid),
             &format!("{tid}:{}", id.oid),
             id.email.as_deref(),
-            &trusts,
         )
         .await
     }
@@ -99,33 +97,40 @@ impl App {
             .await?;
         let id = verify::google(token, &key, &v.config, self.now())?;
         let hd = id.hd.as_deref().map(str::to_lowercase);
-        let trusts = |s: &crate::store::TrustSettings| {
-            hd.as_ref()
-                .is_some_and(|hd| s.google_hosted_domains.contains(hd))
-        };
-        self.link("google", &id.sub, Some(&id.email), &trusts).await
+        self.link(GOOGLE, hd.as_deref(), &id.sub, Some(&id.email))
+            .await
     }
 
-    /// The user of a verified identity: the linked one while its account still trusts the
-    /// tenant/domain, else the one user with that email across the accounts that trust it.
+    /// The user of a verified identity, always in the one account that proved the token's
+    /// tenant or domain (`owned`): the linked user when the link is in that account, else the
+    /// active user with the token's email in that account, which is then linked. No other account
+    /// is ever looked at for a user, so another account can neither capture a user nor keep one
+    /// it linked before the owner proved the tenant.
     async fn link(
         &self,
         provider: &str,
+        owned: Option<&str>,
         subject: &str,
         email: Option<&str>,
-        trusts: &dyn Fn(&crate::store::TrustSettings) -> bool,
     ) -> Result<User> {
-        let active = |u: Option<User>| u.filter(|u| u.status == UserStatus::Active);
-        if let Some((account, uid)) = self.store.external_identity(provider, subject).await? {
-            if !trusts(&self.store.trust_settings(account).await?) {
-                return Err(IdentityError::UntrustedTenant.into());
-            }
-            return active(self.store.user(account, uid).await?)
-                .ok_or_else(|| IdentityError::NoUser.into());
-        }
-        let accounts = self.store.accounts_trusting(trusts).await?;
-        if accounts.is_empty() {
+        let owner = match owned {
+            Some(id) => self.store.trust_owner(provider, id).await?,
+            None => None,
+        };
+        let Some(owner) = owner else {
             return Err(IdentityError::UntrustedTenant.into());
+        };
+        if let Some((account, uid)) = self.store.external_identity(provider, subject).await? {
+            if account == owner {
+                return self
+                    .store
+                    .user(account, uid)
+                    .await?
+                    .filter(|u| u.status == UserStatus::Active)
+                    .ok_or_else(|| IdentityError::NoUser.into());
+            }
+            // A link made while another account trusted the tenant: it counts no more, and is
+            // replaced below by a link within the owner (or stays unused).
         }
         let email = EmailAddress::parse(email.unwrap_or("")).map_err(|_| IdentityError::NoUser)?;
         let users: Vec<User> = self
@@ -136,15 +141,11 @@ impl App {
             .map(|(u, _)| u)
             .filter(|u| u.status == UserStatus::Active)
             .collect();
-        let found: Vec<&User> = users
-            .iter()
-            .filter(|u| accounts.contains(&u.account_id))
-            .collect();
-        let user = match found.as_slice() {
-            [user] => *user,
-            // The address exists only in accounts that do not trust this tenant or domain.
-            [] if !users.is_empty() => return Err(IdentityError::UntrustedTenant.into()),
-            _ => return Err(IdentityError::NoUser.into()),
+        let user = match users.iter().find(|u| u.account_id == owner) {
+            Some(user) => user,
+            // The address exists only in accounts that do not own this tenant or domain.
+            None if !users.is_empty() => return Err(IdentityError::UntrustedTenant.into()),
+            None => return Err(IdentityError::NoUser.into()),
         };
         self.store
             .link_external_identity(provider, subject, user, self.now())

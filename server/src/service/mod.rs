@@ -18,6 +18,7 @@ pub mod mailboxes;
 pub mod permissions;
 // Meetings, unsubscribe, workflows, user management, external sign-in (issue 4).
 mod identity;
+pub mod trust;
 pub mod links;
 mod meetings;
 mod unsubscribe;
@@ -146,6 +147,15 @@ pub enum ServiceError {
     Unauthorized(String),
     #[error("too many failed sign-in attempts; try again later")]
     RateLimited,
+    /// The tenant or domain is already trusted by another account.
+    #[error("{0}")]
+    TenantClaimed(String),
+    /// A trusted tenant or domain was added without a proof.
+    #[error("{0}")]
+    ProofRequired(String),
+    /// The token is valid but does not prove the tenant or domain.
+    #[error("{0}")]
+    ProofInsufficient(String),
     /// The outbound-connection policy refuses the target (`crate::net`).
     #[error("{0}")]
     ForbiddenTarget(String),
@@ -184,6 +194,9 @@ impl ServiceError {
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
             ServiceError::RateLimited => ErrorCode::RateLimited,
+            ServiceError::TenantClaimed(_) => ErrorCode::TenantClaimed,
+            ServiceError::ProofRequired(_) => ErrorCode::ProofRequired,
+            ServiceError::ProofInsufficient(_) => ErrorCode::ProofInsufficient,
             ServiceError::ForbiddenTarget(_) => ErrorCode::ForbiddenTarget,
             ServiceError::Identity(e) => e.code(),
             ServiceError::Store(StoreError::Duplicate(_)) => ErrorCode::Conflict,

@@ -1,28 +1,16 @@
-//! Admin user management (list, create, change seat/role/status) and account trust settings.
+//! Admin user management (list, create, change seat/role/status); account trust settings are in
+//! `trust.rs`.
 //! Losing a seat ends the live enrollments in sequences the user created (`creator_downgraded`);
 //! deactivation or deletion ends them with `creator_deleted`.
 
 use shared::{
-    AccountSettingsView, CreateUserRequest, UpdateUserRequest, UserListResponse,
-    UserUpdateResponse, UserView,
+    CreateUserRequest, UpdateUserRequest, UserListResponse, UserUpdateResponse, UserView,
 };
 
 use super::login::hash_password;
 use super::views::user_view;
 use super::*;
 use crate::domain::{Actor, Evidence};
-use crate::store::TrustSettings;
-
-fn clean_list(items: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = items
-        .iter()
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
 
 /// Longer passwords are refused before hashing (Argon2 over megabytes is a cheap way to burn CPU).
 const PASSWORD_MAX: usize = 1024;
@@ -196,28 +184,5 @@ impl App {
             },
         )
         .await
-    }
-
-    pub async fn account_settings(&self, caller: &Caller) -> Result<AccountSettingsView> {
-        caller.require_admin()?;
-        let s = self.store.trust_settings(caller.account.id).await?;
-        Ok(AccountSettingsView {
-            trusted_tenant_ids: s.trusted_tenant_ids,
-            google_hosted_domains: s.google_hosted_domains,
-        })
-    }
-
-    pub async fn set_account_settings(
-        &self,
-        caller: &Caller,
-        req: &AccountSettingsView,
-    ) -> Result<AccountSettingsView> {
-        caller.require_admin()?;
-        let s = TrustSettings {
-            trusted_tenant_ids: clean_list(&req.trusted_tenant_ids),
-            google_hosted_domains: clean_list(&req.google_hosted_domains),
-        };
-        self.store.set_trust_settings(caller.account.id, &s).await?;
-        self.account_settings(caller).await
     }
 }

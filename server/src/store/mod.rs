@@ -28,7 +28,7 @@ pub use sequences::SequenceFields;
 pub use contacts::ContactMatch;
 pub use enrollments::{ClaimedSend, EndRequest, EnrollmentRow, ScheduledRow};
 pub use events::{EventRow, NewEvent, PerformanceCounts};
-pub use identity::{ApiKeyRow, TrustSettings};
+pub use identity::{ApiKeyRow, Claim, NewTrust, TrustSettings, TrustedIdentity, GOOGLE, MICROSOFT};
 pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
 pub use meetings::{AvailabilityRow, NewMeeting};
 pub use suppression::SuppressionRow;
@@ -113,6 +113,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "007_suppressions",
         include_str!("../../migrations/007_suppressions.sql"),
+    ),
+    (
+        "008_trusted_identities",
+        include_str!("../../migrations/008_trusted_identities.sql"),
     ),
     (
         "011_mailbox_errors",
@@ -219,6 +223,9 @@ impl Store {
                 if !statement.trim().is_empty() {
                     sqlx::query(&statement).execute(&mut *tx).await?;
                 }
+            }
+            if *name == "008_trusted_identities" {
+                identity::adopt_legacy_trust(&mut tx).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
                 .bind(*name)
