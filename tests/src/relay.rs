@@ -91,7 +91,8 @@ impl Relay {
         });
     }
 
-    /// Accept TCP and never greet (`true`), or behave normally again.
+    /// Accept TCP and never greet, and stop answering open connections (`true`), or behave
+    /// normally again for new connections.
     pub fn mute(&self, on: bool) {
         self.with(|s| s.mute = on);
     }
@@ -159,6 +160,13 @@ async fn session(sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
     loop {
         line.clear();
         if reader.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        if lock(&state).0 {
+            // Muted while this connection was open: stop answering it too.
+            while reader.read_line(&mut line).await? > 0 {
+                line.clear();
+            }
             return Ok(());
         }
         let cmd = line.trim_end().to_string();

@@ -29,6 +29,7 @@ both_backends! {
     a_temporary_failure_is_retried_with_growing_delays_and_held_at_the_attempt_limit => temporary_failures;
     every_kind_of_poisoned_row_is_held_with_its_error_while_another_account_is_sent => poisoned_rows;
     the_scheduler_restarts_after_a_panic_and_readiness_reports_when_it_is_down => supervisor;
+    every_kind_of_relay_outage_holds_the_queue_without_charging_any_contact => relay_outage;
 }
 
 /// Deadlines used by these tests: a hanging DATA resolves after 4 s.
@@ -189,7 +190,9 @@ async fn stuck_relay(db: Db) -> Result<()> {
         "unenrolling took {:?} while the relay hung",
         w.elapsed()
     );
-    let report = ticker.await??;
+    let report = tokio::time::timeout(Duration::from_secs(30), ticker)
+        .await
+        .context("the pass never finished")???;
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "the pass took {:?}",
@@ -245,12 +248,15 @@ async fn unenroll_during_hang(db: Db) -> Result<()> {
         tokio::spawn(async move { app.tick(app.now(), 100).await })
     };
     relay.wait_for_payloads("hang@wait.example", 2).await?;
-    let a = t
-        .post(
+    let a = tokio::time::timeout(
+        Duration::from_secs(30),
+        t.post(
             &format!("/enrollments/{id}/unenroll"),
             &UnenrollRequest::default(),
-        )
-        .await?;
+        ),
+    )
+    .await
+    .context("the unenroll never answered")??;
     assert_eq!(a.status, 200, "{}", a.body);
     // The answer came once the hanging send's outcome was recorded, not before.
     assert_eq!(
@@ -258,7 +264,9 @@ async fn unenroll_during_hang(db: Db) -> Result<()> {
         vec!["sent".to_string(), "unknown".to_string()],
         "the unenroll answered while the email was still with the relay"
     );
-    let report = ticker.await??;
+    let report = tokio::time::timeout(Duration::from_secs(30), ticker)
+        .await
+        .context("the pass never finished")???;
     assert_eq!(report.unknown_outcome, 1, "{report:?}");
     let v = t.enrollment(id).await?;
     assert_eq!(
@@ -682,5 +690,77 @@ async fn supervisor(db: Db) -> Result<()> {
         Box::pin(async move { Ok((n >= 2).then_some(())) })
     })
     .await?;
+    Ok(())
+}
+
+async fn relay_outage(db: Db) -> Result<()> {
+    // A relay that accepts connections and never answers, then recovers.
+    let (t, relay) = with_relay(db).await?;
+    let seq = t.email_sequence("Outage", &[1]).await?;
+    let mut ids = Vec::new();
+    for email in ["a@out.example", "b@out.example"] {
+        let c = t.contact(email, "O", None).await?;
+        ids.push(enroll_one(&t, seq.id, c.id).await?);
+    }
+    relay.mute(true);
+    let r = t.advance_and_tick(chrono::Duration::days(1)).await?;
+    assert_eq!(
+        (r.deferred, r.failed, r.held, r.emails_sent),
+        (2, 0, 0, 0),
+        "{r:?}"
+    );
+    // Four hours of outage: far past the retry budget of a temporary failure.
+    for _ in 0..8 {
+        t.advance_and_tick(chrono::Duration::minutes(30)).await?;
+    }
+    for id in &ids {
+        let v = t.enrollment(*id).await?;
+        assert_eq!(
+            v.state,
+            EnrollmentState::Active,
+            "the outage was charged to {id}"
+        );
+        let states = message_states(&t, *id).await?;
+        assert!(states[1..].iter().all(|s| s == "deferred"), "{states:?}");
+    }
+    let m = t.get("/metrics").await?;
+    assert!(
+        m.body["worker"]["deferred_sends"].as_u64() >= Some(2),
+        "{}",
+        m.body
+    );
+    relay.mute(false);
+    let r = t.advance_and_tick(chrono::Duration::minutes(30)).await?;
+    assert_eq!(r.emails_sent, 2, "{r:?}");
+    assert_eq!(relay.accepted_to("a@out.example"), 2);
+    assert_eq!(relay.accepted_to("b@out.example"), 2);
+
+    // Nothing listens on the relay's port at all.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("smtp://{}", closed.local_addr()?);
+    drop(closed);
+    let t = spawn_app_configured(db, Tier::Professional, move |app| App {
+        mailer: Arc::new(Mailer::from_url_with(&url, quick()).expect("a relay URL")),
+        ..app
+    })
+    .await?;
+    let seq = t.email_sequence("Refused", &[1]).await?;
+    let c = t.contact("c@out.example", "O", None).await?;
+    let id = enroll_one(&t, seq.id, c.id).await?;
+    for _ in 0..8 {
+        t.advance_and_tick(chrono::Duration::minutes(30)).await?;
+    }
+    let v = t.enrollment(id).await?;
+    assert_eq!((v.state, v.current_step), (EnrollmentState::Active, 1));
+    let states = message_states(&t, id).await?;
+    assert!(
+        states.len() >= 2 && states.iter().all(|s| s == "deferred"),
+        "{states:?}"
+    );
+    let record: ContactRecordView = t.get(&format!("/contacts/{}/record", c.id)).await?.json()?;
+    assert!(
+        record.timeline.iter().all(|e| e.kind != "send_failed"),
+        "an outage is not a failure of the contact's"
+    );
     Ok(())
 }

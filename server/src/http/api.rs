@@ -119,6 +119,9 @@ async fn metrics(app: Data) -> HttpResponse {
             "failed_passes": w.failed_passes,
             "isolated_failures": w.isolated_failures,
             "last_pass_age_ms": w.last_pass_age_ms,
+            "deferred_sends": w.deferred_sends,
+            // App-clock ms until which email steps wait for an unreachable relay, if any.
+            "relay_down_until_ms": w.relay_down_until,
         }
     }))
 }

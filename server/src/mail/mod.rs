@@ -92,9 +92,13 @@ pub enum MailError {
     Address(String),
     #[error("could not build the message: {0}")]
     Build(String),
-    /// Nothing was handed over (connection, timeout or 4xx before the payload): retry later.
+    /// Nothing was handed over (timeout or 4xx before the payload): retry later.
     #[error("SMTP delivery failed: {0}")]
     Smtp(String),
+    /// The relay itself cannot be used (connect, greeting, TLS, authentication): nothing was
+    /// handed over, and it is no recipient's fault.
+    #[error("the mail relay is unreachable: {0}")]
+    Unreachable(String),
     /// The relay refused with a 5xx answer at `stage`.
     #[error("the relay refused the message at {}: {reply}", stage.as_str())]
     Refused { stage: SmtpStage, reply: String },
@@ -110,6 +114,8 @@ pub enum MailError {
 pub enum SendFailure {
     /// Nothing was delivered: the step may be retried.
     Temporary,
+    /// The relay is down or refuses us: the whole queue waits, no contact is charged.
+    RelayDown,
     /// The relay refused the recipient or the message (5xx): retrying cannot help.
     Refused(SmtpStage),
     /// The message cannot be built (an address or header the mail library refuses).
@@ -123,6 +129,7 @@ impl MailError {
         match self {
             MailError::Address(_) | MailError::Build(_) => SendFailure::Unbuildable,
             MailError::Smtp(_) | MailError::Io(_) => SendFailure::Temporary,
+            MailError::Unreachable(_) => SendFailure::RelayDown,
             MailError::Refused { stage, .. } => SendFailure::Refused(*stage),
             MailError::Unknown(_) => SendFailure::Unknown,
         }
@@ -179,7 +186,15 @@ async fn step<T>(
 }
 
 impl PlainSmtp {
+    /// A connection that has greeted and answered EHLO; any failure is `Unreachable`.
     async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
+        self.open().await.map_err(|e| match e {
+            MailError::Unreachable(m) => MailError::Unreachable(m),
+            other => MailError::Unreachable(other.to_string()),
+        })
+    }
+
+    async fn open(&self) -> Result<AsyncSmtpConnection, MailError> {
         let stream = tokio::time::timeout(
             self.timeouts.connect,
             tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
@@ -297,16 +312,22 @@ impl TlsSmtp {
                 self.timeouts.max_send().as_millis()
             ))),
             Ok(Ok(_)) => Ok(()),
+            // Authentication refused: the relay's configuration, not the recipient.
+            Ok(Err(e))
+                if e.status().is_some_and(|c| {
+                    matches!(c.to_string().as_str(), "530" | "534" | "535" | "538")
+                }) =>
+            {
+                Err(MailError::Unreachable(e.to_string()))
+            }
             Ok(Err(e)) if e.is_permanent() => Err(MailError::Refused {
                 stage: SmtpStage::RcptTo,
                 reply: e.to_string(),
             }),
-            Ok(Err(e)) if e.is_transient() || e.is_tls() || e.is_client() => {
-                Err(MailError::Smtp(e.to_string()))
+            Ok(Err(e)) if e.is_tls() || e.to_string().starts_with("Connection error") => {
+                Err(MailError::Unreachable(e.to_string()))
             }
-            Ok(Err(e)) if e.to_string().starts_with("Connection error") => {
-                Err(MailError::Smtp(e.to_string()))
-            }
+            Ok(Err(e)) if e.is_transient() || e.is_client() => Err(MailError::Smtp(e.to_string())),
             Ok(Err(e)) => Err(MailError::Unknown(e.to_string())),
         }
     }
@@ -513,8 +534,12 @@ mod tests {
             ),
             (MailError::Build("bad".into()), SendFailure::Unbuildable),
             (
-                MailError::Smtp("connect refused".into()),
+                MailError::Smtp("451 try later".into()),
                 SendFailure::Temporary,
+            ),
+            (
+                MailError::Unreachable("connection refused".into()),
+                SendFailure::RelayDown,
             ),
             (
                 MailError::Refused {

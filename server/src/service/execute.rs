@@ -79,6 +79,8 @@ pub struct TickReport {
     pub held: u32,
     /// Refused by the relay (5xx): unenrolled as bounced.
     pub bounced: u32,
+    /// Email steps put back because the relay was unreachable (not charged to the contact).
+    pub deferred: u32,
 }
 
 impl TickReport {
@@ -92,6 +94,7 @@ impl TickReport {
         self.unknown_outcome += o.unknown_outcome;
         self.held += o.held;
         self.bounced += o.bounced;
+        self.deferred += o.deferred;
     }
 }
 
@@ -224,15 +227,6 @@ impl App {
             report.cancelled = 1;
             return Ok(report);
         };
-        // Suppression list (issue 19): an address suppressed since enrolling gets nothing.
-        if self
-            .stop_if_suppressed(&mut tx, &claim, &e, &contact, now)
-            .await?
-        {
-            tx.commit().await.map_err(StoreError::from)?;
-            report.cancelled = 1;
-            return Ok(report);
-        }
         let Some(step) = sequence.step(e.current_step).cloned() else {
             // The sequence was shortened below this enrollment's position: it is complete.
             self.store
@@ -302,6 +296,17 @@ impl App {
             headers: Vec::new(),
         };
         let email = self.with_unsubscribe(email, e.id);
+        if self.worker.relay_down(now) {
+            // The relay failed moments ago: the queue waits, nobody is charged an attempt.
+            self.store
+                .settle_message(&mut tx, &claim, "deferred", None, &subject)
+                .await?;
+            self.store.reschedule(&mut tx, e.id, now + RETRY_MS).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            self.worker.record_deferred();
+            report.deferred = 1;
+            return Ok(report);
+        }
         // Gate transaction 1 ends here: the message is `sending`, and no lock is held while
         // the relay is talked to (every step of that has a deadline).
         self.store.mark_sending(&mut tx, &claim, &subject).await?;
@@ -323,6 +328,7 @@ impl App {
             tx.commit().await.map_err(StoreError::from)?;
             return Ok(report);
         }
+        self.worker.mark_relay_up();
         self.store
             .settle_message(&mut tx, &claim, "sent", Some(now), &subject)
             .await?;
@@ -472,6 +478,16 @@ impl App {
             other => other,
         };
         match failure {
+            SendFailure::RelayDown => {
+                tracing::warn!(enrollment = e.id.0, error = %err, "the mail relay is unreachable; the queue waits");
+                self.store
+                    .settle_message(tx, claim, "deferred", None, subject)
+                    .await?;
+                self.store.reschedule(tx, e.id, now + RETRY_MS).await?;
+                self.worker.mark_relay_down(now + RETRY_MS);
+                self.worker.record_deferred();
+                report.deferred = 1;
+            }
             SendFailure::Temporary => {
                 self.store
                     .settle_message(tx, claim, "failed", None, subject)

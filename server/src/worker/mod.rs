@@ -5,7 +5,7 @@
 //! step's errors and panics to that enrollment (held for review).
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,6 +56,10 @@ struct Inner {
     stall_after_ms: AtomicU64,
     /// The last completed pass, or the start when none completed yet.
     last_pass: Mutex<Option<Instant>>,
+    /// The relay was found unreachable: email steps wait until this app-clock time (ms; 0: up).
+    relay_down_until: AtomicI64,
+    /// Email steps put back because the relay was unreachable (no contact charged).
+    deferred_sends: AtomicU64,
     /// Test-only fault injection: enrollments whose next step panics once.
     injected_panics: Mutex<Vec<i64>>,
 }
@@ -73,6 +77,10 @@ pub struct WorkerSnapshot {
     pub isolated_failures: u64,
     /// Milliseconds since the last completed pass (or the start).
     pub last_pass_age_ms: Option<u64>,
+    /// Email steps put back because the relay was unreachable.
+    pub deferred_sends: u64,
+    /// Until when (app clock, ms) email steps wait for an unreachable relay.
+    pub relay_down_until: Option<i64>,
 }
 
 /// Why the process is not ready.
@@ -121,6 +129,26 @@ impl WorkerHealth {
         }
     }
 
+    /// Whether email steps should wait for the relay at `now` (app clock).
+    pub fn relay_down(&self, now: i64) -> bool {
+        now < self.0.relay_down_until.load(Ordering::SeqCst)
+    }
+
+    /// The relay could not be used: email steps wait until `until` (app clock).
+    pub fn mark_relay_down(&self, until: i64) {
+        self.0.relay_down_until.fetch_max(until, Ordering::SeqCst);
+    }
+
+    /// A send went through: the relay is up.
+    pub fn mark_relay_up(&self) {
+        self.0.relay_down_until.store(0, Ordering::SeqCst);
+    }
+
+    /// An email step was put back because the relay was unreachable.
+    pub fn record_deferred(&self) {
+        self.0.deferred_sends.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// A step's failure was confined to its enrollment.
     pub fn record_isolated_failure(&self) {
         self.0.isolated_failures.fetch_add(1, Ordering::SeqCst);
@@ -142,6 +170,9 @@ impl WorkerHealth {
             failed_passes: self.0.failed_passes.load(Ordering::SeqCst),
             isolated_failures: self.0.isolated_failures.load(Ordering::SeqCst),
             last_pass_age_ms: age,
+            deferred_sends: self.0.deferred_sends.load(Ordering::SeqCst),
+            relay_down_until: Some(self.0.relay_down_until.load(Ordering::SeqCst))
+                .filter(|u| *u != 0),
         }
     }
 
