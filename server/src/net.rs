@@ -328,7 +328,8 @@ pub async fn check_imap(
         ));
     }
     let addrs = resolve(policy, host, port).await?;
-    if !tls && !(policy == NetworkPolicy::Development && all_loopback(&addrs)) {
+    let plain_ok = policy == NetworkPolicy::Development && all_loopback(&addrs);
+    if !(tls || plain_ok) {
         return Err(NetError::forbidden(
             host,
             "IMAP without TLS would send the password in clear; turn TLS on",
