@@ -21,10 +21,27 @@ pub use views::root::{Mode, Root, RootProps};
 
 /// Entry point of the browser bundle: picks the panel or the web app from the path.
 ///
-/// Runs once, before the first render, so it may read `window.location`.
+/// Runs once, before the first render, so it may read `window.location`. A one-time sign-in
+/// code in the URL is exchanged for a session first (against the extension's API origin on an
+/// extension page).
 pub fn start() {
+    match session::take_code_from_url() {
+        Some(code) => {
+            let api_base = host::gmail::GmailHost::detect()
+                .map(|c| c.api_base)
+                .unwrap_or_default();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = session::redeem_code(&api_base, &code).await;
+                render();
+            });
+        }
+        None => render(),
+    }
+}
+
+fn render() {
     let mode = session::detect_mode();
-    let token = session::take_token_from_url();
+    let token = session::stored_token();
     let hash = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();

@@ -2,6 +2,9 @@
 //! `Authorization: Bearer <token>`; errors come back as [`ApiError`] carrying the server's stable
 //! `ErrorCode`. Must not depend on `views/`, `components/` or `host/`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -84,10 +87,18 @@ pub fn recipients_path(emails: &[EmailAddress]) -> String {
     format!("{API_PREFIX}/recipients?{}", query.join("&"))
 }
 
+/// Clones share the token, so a refresh made through one is used by all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Api {
     base: String,
-    token: String,
+    token: Rc<RefCell<String>>,
+    /// On a `token_expired` answer, refresh the session (`session::refresh_session`) and retry
+    /// once. For the web app, whose session keeps a refresh token.
+    refreshes: bool,
+}
+
+fn network(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Network(e.to_string())
 }
 
 impl Api {
@@ -95,27 +106,62 @@ impl Api {
     pub fn new(base: impl Into<String>, token: impl Into<String>) -> Self {
         Api {
             base: base.into(),
-            token: token.into(),
+            token: Rc::new(RefCell::new(token.into())),
+            refreshes: false,
         }
+    }
+
+    /// Refreshes the session transparently when the access token has expired.
+    pub fn refreshing(mut self) -> Self {
+        self.refreshes = true;
+        self
+    }
+
+    /// The bearer token in use (the latest, after a refresh).
+    pub fn token(&self) -> String {
+        self.token.borrow().clone()
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    fn auth(&self, req: RequestBuilder) -> RequestBuilder {
-        req.header("Authorization", &format!("Bearer {}", self.token))
+    fn auth_with(req: RequestBuilder, token: &str) -> RequestBuilder {
+        req.header("Authorization", &format!("Bearer {token}"))
             .header("Accept", "application/json")
     }
 
+    /// Sends the request `make` builds for a token; after a `token_expired` answer, refreshes
+    /// (when enabled) and sends it once more with the new token.
+    async fn exec(
+        &self,
+        make: &dyn Fn(&str) -> Result<Request, ApiError>,
+    ) -> Result<Response, ApiError> {
+        let token = self.token();
+        let resp = make(&token)?.send().await.map_err(network)?;
+        if resp.status() != 401 || !self.refreshes {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let text = resp.text().await.map_err(network)?;
+        let body = error_body(status, &text);
+        if body.code == ErrorCode::TokenExpired {
+            if let Some(fresh) = crate::session::refresh_session(&self.base, &token).await {
+                *self.token.borrow_mut() = fresh.clone();
+                return make(&fresh)?.send().await.map_err(network);
+            }
+        }
+        Err(ApiError::Server { status, body })
+    }
+
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let req = self.auth(Request::get(&self.url(path)));
-        decode(
-            req.send()
-                .await
-                .map_err(|e| ApiError::Network(e.to_string()))?,
-        )
-        .await
+        let url = self.url(path);
+        let make = |token: &str| {
+            Self::auth_with(Request::get(&url), token)
+                .build()
+                .map_err(network)
+        };
+        decode(self.exec(&make).await?).await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -123,7 +169,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.send_json(Request::post(&self.url(path)), body).await
+        self.send_json("POST", path, body).await
     }
 
     async fn put<B: Serialize, T: DeserializeOwned>(
@@ -131,25 +177,27 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.send_json(Request::put(&self.url(path)), body).await
+        self.send_json("PUT", path, body).await
     }
 
     /// Sends `body` as JSON with the session token and decodes the answer.
     async fn send_json<B: Serialize, T: DeserializeOwned>(
         &self,
-        req: RequestBuilder,
+        method: &str,
+        path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let req = self
-            .auth(req)
-            .json(body)
-            .map_err(|e| ApiError::Decode(e.to_string()))?;
-        decode(
-            req.send()
-                .await
-                .map_err(|e| ApiError::Network(e.to_string()))?,
-        )
-        .await
+        let url = self.url(path);
+        let make = |token: &str| {
+            let req = match method {
+                "PUT" => Request::put(&url),
+                _ => Request::post(&url),
+            };
+            Self::auth_with(req, token)
+                .json(body)
+                .map_err(|e| ApiError::Decode(e.to_string()))
+        };
+        decode(self.exec(&make).await?).await
     }
 
     /// Signs in with a password; needs no token.
@@ -238,13 +286,13 @@ impl Api {
 
     /// Disconnects a mailbox (204, no body).
     pub async fn delete_mailbox(&self, id: i64) -> Result<(), ApiError> {
-        let req = self.auth(Request::delete(
-            &self.url(&format!("{API_PREFIX}/mailboxes/{id}")),
-        ));
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let url = self.url(&format!("{API_PREFIX}/mailboxes/{id}"));
+        let make = |token: &str| {
+            Self::auth_with(Request::delete(&url), token)
+                .build()
+                .map_err(network)
+        };
+        let resp = self.exec(&make).await?;
         if resp.ok() {
             return Ok(());
         }
@@ -314,7 +362,15 @@ async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
     if resp.ok() {
         return serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()));
     }
-    let body = serde_json::from_str::<ErrorBody>(&text).unwrap_or(ErrorBody {
+    Err(ApiError::Server {
+        status,
+        body: error_body(status, &text),
+    })
+}
+
+/// The server's error body, or one made from the status.
+fn error_body(status: u16, text: &str) -> ErrorBody {
+    serde_json::from_str::<ErrorBody>(text).unwrap_or(ErrorBody {
         code: match status {
             401 => ErrorCode::Unauthorized,
             403 => ErrorCode::Forbidden,
@@ -322,8 +378,7 @@ async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
             _ => ErrorCode::Internal,
         },
         message: String::new(),
-    });
-    Err(ApiError::Server { status, body })
+    })
 }
 
 #[cfg(test)]

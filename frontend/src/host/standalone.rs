@@ -16,6 +16,8 @@ pub struct StandaloneState {
     to: RefCell<String>,
     cc: RefCell<String>,
     token: RefCell<Option<String>>,
+    /// The token the API last refused as expired: the next `access_token` refreshes.
+    refused: RefCell<Option<String>>,
     listeners: Rc<Listeners>,
 }
 
@@ -64,6 +66,7 @@ impl StandaloneHost {
             to: RefCell::new(to.to_string()),
             cc: RefCell::new(cc.to_string()),
             token: RefCell::new(token),
+            refused: RefCell::default(),
             listeners: Rc::default(),
         };
         StandaloneHost {
@@ -91,8 +94,26 @@ impl Host for StandaloneHost {
     }
 
     fn access_token(&self) -> LocalBoxFuture<Result<String, HostError>> {
-        let token = self.state.token.borrow().clone();
-        Box::pin(async move { token.ok_or(HostError::NotSignedIn) })
+        let state = self.state.clone();
+        Box::pin(async move {
+            let cached = state.token.borrow().clone();
+            if let Some(token) = cached {
+                return Ok(token);
+            }
+            // Refused earlier: the session's refresh token gets a new one (or another tab did).
+            let refused = state.refused.borrow_mut().take();
+            let fresh = match refused {
+                Some(refused) => crate::session::refresh_session("", &refused).await,
+                None => crate::session::stored_token(),
+            };
+            *state.token.borrow_mut() = fresh.clone();
+            fresh.ok_or(HostError::NotSignedIn)
+        })
+    }
+
+    fn forget_token(&self, refused: &str) {
+        super::forget_cached(&self.state.token, refused);
+        *self.state.refused.borrow_mut() = Some(refused.to_string());
     }
 
     fn session_controls(&self) -> SessionControls {
@@ -105,9 +126,8 @@ impl Host for StandaloneHost {
     /// The page's token lives in this host and in localStorage (`session`); signing in again is
     /// the web app's sign-in page.
     fn sign_out(&self) -> LocalBoxFuture<()> {
-        self.state.token.borrow_mut().take();
-        crate::session::clear_token();
-        Box::pin(async {})
+        let token = self.state.token.borrow_mut().take();
+        Box::pin(async move { crate::session::sign_out("", token).await })
     }
 
     fn compose_fields(&self) -> Html {

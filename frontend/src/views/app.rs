@@ -56,6 +56,7 @@ pub fn WebApp(props: &WebAppProps) -> Html {
             }
         });
     }
+    // The session was refused (revoked, or expired beyond refreshing): forget it.
     let sign_out = {
         let token = token.clone();
         Callback::from(move |()| {
@@ -76,13 +77,25 @@ pub fn WebApp(props: &WebAppProps) -> Html {
         };
         return html! { <SignInPage {on_signed_in} /> };
     };
+    let api = Api::new("", t).refreshing();
+    // The user's Sign out: ends the session on the server too (issue 19).
+    let on_sign_out = {
+        let (token, api) = (token.clone(), api.clone());
+        Callback::from(move |()| {
+            let (token, current) = (token.clone(), api.token());
+            wasm_bindgen_futures::spawn_local(async move {
+                session::sign_out("", Some(current)).await;
+                token.set(None);
+            });
+        })
+    };
     let ctx = AppCtx {
-        api: Api::new("", t),
-        on_unauthorized: sign_out.clone(),
+        api,
+        on_unauthorized: sign_out,
     };
     html! {
         <ContextProvider<AppCtx> context={ctx}>
-            <Shell route={*route} on_sign_out={sign_out} />
+            <Shell route={*route} {on_sign_out} />
         </ContextProvider<AppCtx>>
     }
 }

@@ -24,7 +24,10 @@ pub fn SignInPage(props: &SignInPageProps) -> Html {
             let (busy, error, done) = (busy.clone(), error.clone(), done.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match Api::login("", &req).await {
-                    Ok(resp) => done.emit(resp.token),
+                    Ok(resp) => {
+                        crate::session::store_session(&resp);
+                        done.emit(resp.token)
+                    }
                     Err(e) => {
                         busy.set(false);
                         error.set(Some(match e.code() {
