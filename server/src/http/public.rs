@@ -4,16 +4,18 @@
 //! holds the token.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::service::{App, ServiceError, UnsubscribeOutcome};
+use crate::service::{App, BookingOutcome, BookingResult, ServiceError, UnsubscribeOutcome};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/u/{token}", web::get().to(unsubscribe_page))
         .route("/u/{token}", web::post().to(unsubscribe))
         .route("/book/{token}", web::get().to(booking_page))
-        .route("/book/{token}", web::post().to(book));
+        .route("/book/{token}", web::post().to(book))
+        .route("/book/confirm/{token}", web::get().to(confirm_page))
+        .route("/book/confirm/{token}", web::post().to(confirm));
 }
 
 /// The CSP of pages that must never be framed and run no script.
@@ -50,6 +52,7 @@ fn error_page(e: ServiceError, what: &str) -> HttpResponse {
         ServiceError::Validation(_) => page(StatusCode::BAD_REQUEST, "This link is not valid", &format!("<p>This {what} link is invalid or was altered. Please use the link exactly as it appears in the email.</p>")),
         ServiceError::NotFound(_) => page(StatusCode::NOT_FOUND, "This link is no longer valid", &format!("<p>We could not find what this {what} link points to.</p>")),
         ServiceError::Conflict(m) => page(StatusCode::CONFLICT, "That time is taken", &format!("<p>{}. Please go back and pick another time.</p>", escape(&m))),
+        ServiceError::RateLimited => rate_limited(),
         other => {
             tracing::error!(error = %other, "public page failed");
             page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "<p>Please try again in a moment.</p>")
@@ -143,7 +146,36 @@ struct BookForm {
     email: String,
 }
 
-async fn book(app: web::Data<App>, token: web::Path<String>, body: web::Bytes) -> HttpResponse {
+/// 429 with the stable JSON error (issue 19: bookings are limited per page and per client).
+fn rate_limited() -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, "60"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(shared::ErrorBody {
+            code: shared::ErrorCode::RateLimited,
+            message: "too many bookings from here; please try again later".into(),
+        })
+}
+
+fn booked_page(b: &BookingOutcome) -> HttpResponse {
+    page(
+        StatusCode::OK,
+        "You are booked",
+        &format!(
+            "<p>Meeting with {} on {} ({}).</p>",
+            escape(&b.organizer_name),
+            escape(&local(b.starts_at, b.time_zone, "%A %e %B at %H:%M")),
+            escape(b.time_zone.name())
+        ),
+    )
+}
+
+async fn book(
+    app: web::Data<App>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let Ok(form) = serde_urlencoded::from_bytes::<BookForm>(&body) else {
         return page(
             StatusCode::BAD_REQUEST,
@@ -151,17 +183,62 @@ async fn book(app: web::Data<App>, token: web::Path<String>, body: web::Bytes) -
             "<p>Pick a time and give your email address.</p>",
         );
     };
-    match app.book(&token, form.slot, &form.email).await {
-        Ok(b) => page(
-            StatusCode::OK,
-            "You are booked",
+    // The socket's address, not a forwarded header a client could rotate to dodge the limit.
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    match app.book(&token, form.slot, &form.email, &client).await {
+        Ok(BookingResult::Booked(b)) => booked_page(&b),
+        Ok(BookingResult::ConfirmationSent(p)) => page(
+            StatusCode::ACCEPTED,
+            "Check your email",
             &format!(
-                "<p>Meeting with {} on {} ({}).</p>",
-                escape(&b.organizer_name),
-                escape(&local(b.starts_at, b.time_zone, "%A %e %B at %H:%M")),
-                escape(b.time_zone.name())
+                "<p>We sent a link to <strong>{}</strong>. Open it to confirm your meeting with {} on {} ({}). \
+                 Nothing is booked until you do.</p>",
+                escape(&p.email),
+                escape(&p.organizer_name),
+                escape(&local(p.starts_at, p.time_zone, "%A %e %B at %H:%M")),
+                escape(p.time_zone.name())
             ),
         ),
         Err(e) => error_page(e, "booking"),
+    }
+}
+
+/// The link from the confirmation email: shows the booking and a button (GET changes nothing,
+/// so a mail scanner that opens links books nothing).
+async fn confirm_page(app: web::Data<App>, token: web::Path<String>) -> HttpResponse {
+    match app.booking_confirmation(&token).await {
+        Ok(p) if p.confirmed => page(
+            StatusCode::OK,
+            "You are booked",
+            &format!(
+                "<p>Your meeting with {} on {} is confirmed.</p>",
+                escape(&p.organizer_name),
+                escape(&local(p.starts_at, p.time_zone, "%A %e %B at %H:%M"))
+            ),
+        ),
+        Ok(p) => page(
+            StatusCode::OK,
+            "Confirm your meeting",
+            &format!(
+                "<p>Meet {} on {} ({}) as <strong>{}</strong>?</p>\
+                 <form method=post action=\"/book/confirm/{}\"><button type=submit>Confirm</button></form>",
+                escape(&p.organizer_name),
+                escape(&local(p.starts_at, p.time_zone, "%A %e %B at %H:%M")),
+                escape(p.time_zone.name()),
+                escape(&p.email),
+                escape(&token)
+            ),
+        ),
+        Err(e) => error_page(e, "confirmation"),
+    }
+}
+
+async fn confirm(app: web::Data<App>, token: web::Path<String>) -> HttpResponse {
+    match app.confirm_booking(&token).await {
+        Ok(b) => booked_page(&b),
+        Err(e) => error_page(e, "confirmation"),
     }
 }

@@ -65,6 +65,7 @@ pub fn token_id(token: &str) -> String {
 
 const UNSUBSCRIBE: &str = "unsubscribe";
 const MEETING: &str = "meeting";
+const BOOKING_CONFIRM: &str = "booking_confirm";
 
 impl App {
     pub fn unsubscribe_token(&self, e: EnrollmentId) -> String {
@@ -121,6 +122,27 @@ impl App {
 }
 
 impl App {
+    /// The one-use link that confirms a pending booking (sent to the address the booker gave).
+    pub fn booking_confirm_token(&self, pending: i64) -> String {
+        sign(&self.settings.secret, BOOKING_CONFIRM, &pending.to_string())
+    }
+
+    pub fn booking_confirm_url(&self, pending: i64) -> String {
+        format!(
+            "{}/book/confirm/{}",
+            self.settings.public_url,
+            self.booking_confirm_token(pending)
+        )
+    }
+
+    pub fn parse_booking_confirm_token(&self, token: &str) -> std::result::Result<i64, LinkError> {
+        verify(&self.settings.secret, BOOKING_CONFIRM, token)?
+            .parse()
+            .map_err(|_| LinkError::Malformed)
+    }
+}
+
+impl App {
     /// Every sequence email carries an unsubscribe link (a footer unless the template placed
     /// `{{unsubscribe_link}}`) and the RFC 8058 one-click headers.
     pub fn with_unsubscribe(
@@ -173,6 +195,17 @@ mod tests {
         assert_eq!(
             verify(b"secret", "unsubscribe", "42.zz"),
             Err(LinkError::Malformed)
+        );
+        // A booking confirmation is its own purpose: neither link kind opens the other.
+        let m = sign(b"secret", "meeting", "42");
+        assert_eq!(
+            verify(b"secret", "booking_confirm", &m),
+            Err(LinkError::BadSignature)
+        );
+        let c = sign(b"secret", "booking_confirm", "42");
+        assert_eq!(
+            verify(b"secret", "meeting", &c),
+            Err(LinkError::BadSignature)
         );
     }
 }

@@ -6,13 +6,18 @@ use shared::{
     MeetingView,
 };
 
+use super::ratelimit::{Limit, BOOKING_PER_CLIENT, BOOKING_PER_EMAIL, BOOKING_PER_PAGE};
 use super::views::user_ref;
 use super::*;
 use crate::clock::rfc3339;
 use crate::domain::{Actor, Evidence};
 use crate::engine::availability::{self, Availability, Window};
 use crate::engine::meetings::{decide, EnrollmentFacts, MeetingDecision, MeetingFacts};
-use crate::store::{AvailabilityRow, EndRequest, NewEvent, NewMeeting, StoreError};
+use crate::mail::OutgoingEmail;
+use crate::store::{
+    AvailabilityRow, EndRequest, NewEvent, NewMeeting, NewPendingBooking, PendingBooking,
+    StoreError,
+};
 
 /// How far ahead the booking page offers slots.
 pub const BOOKING_DAYS: u32 = 14;
@@ -35,6 +40,40 @@ pub struct BookingOutcome {
     pub starts_at: Millis,
     pub time_zone: chrono_tz::Tz,
     pub unenrolled: bool,
+}
+
+/// What a booking on a page did.
+#[derive(Debug, Clone)]
+pub enum BookingResult {
+    /// Through a sequence email's own link: booked at once, the rules applied.
+    Booked(BookingOutcome),
+    /// Through a user's own page: nothing is booked until the booker opens the link emailed to
+    /// `email` (issue 19: an anonymous visitor typing a contact's address must not end the
+    /// contact's sequence).
+    ConfirmationSent(PendingView),
+}
+
+/// A booking waiting for its confirmation, as its pages show it.
+#[derive(Debug, Clone)]
+pub struct PendingView {
+    pub email: String,
+    pub organizer_name: String,
+    pub starts_at: Millis,
+    pub time_zone: chrono_tz::Tz,
+    /// Already confirmed (the link works once).
+    pub confirmed: bool,
+}
+
+/// How long a confirmation link stays valid.
+pub const CONFIRM_TTL_MS: Millis = 24 * 3600 * 1000;
+
+/// The rate limits of one booking (issue 19): per page and client address, per page, and per
+/// page and address mailed. `page` is the booking link's payload (organizer and enrollment).
+fn booking_limits(page: &str, client: &str) -> [(Limit, String); 2] {
+    [
+        (BOOKING_PER_CLIENT, format!("{page}|{client}")),
+        (BOOKING_PER_PAGE, page.to_string()),
+    ]
 }
 
 fn to_engine(row: &AvailabilityRow) -> Result<Availability> {
@@ -155,29 +194,192 @@ impl App {
         })
     }
 
-    /// A visitor books `slot` through a booking link. Through a link inside a sequence email, the
-    /// enrollment it came from is remembered: the rules unenroll whoever owns the link.
+    /// A visitor asks for `slot` through a booking link, from `client` (the socket's address).
+    /// Rate limited per page and client and per page (`rate_limited`). Through a link inside a
+    /// sequence email the slot is booked at once and the enrollment it came from is remembered:
+    /// the rules unenroll whoever owns the link. Through a user's own page the address is not
+    /// proven, so nothing is booked yet: a one-use confirmation link goes to that address
+    /// (limited per page and address too), and [`App::confirm_booking`] books.
     pub async fn book(
         &self,
         token: &str,
         slot: Millis,
         visitor_email: &str,
-    ) -> Result<BookingOutcome> {
+        client: &str,
+    ) -> Result<BookingResult> {
+        // The signature first: a forged link costs no database work and counts nothing.
+        self.parse_meeting_token(token)
+            .map_err(|e| ServiceError::Validation(e.to_string()))?;
+        let page = token.rsplit_once('.').map_or(token, |(p, _)| p);
+        for (limit, key) in booking_limits(page, client) {
+            self.rate_limit(&limit, &key).await?;
+        }
         let (user, link_enrollment, av) = self.booking_target(token).await?;
         let email = EmailAddress::parse(visitor_email)?;
+        let now = self.now();
+        self.check_free(&user, &av, slot).await?;
+        if link_enrollment.is_some() {
+            return self
+                .book_now(&user, &av, &email, slot, link_enrollment, None)
+                .await
+                .map(BookingResult::Booked);
+        }
+        self.rate_limit(&BOOKING_PER_EMAIL, &format!("{page}|{email}"))
+            .await?;
+        let id = self
+            .store
+            .insert_pending_booking(&NewPendingBooking {
+                account_id: user.account_id,
+                organizer_id: user.id,
+                email: email.to_string(),
+                starts_at: slot,
+                created_at: now,
+                expires_at: now.saturating_add(CONFIRM_TTL_MS),
+            })
+            .await?;
+        let view = PendingView {
+            email: email.to_string(),
+            organizer_name: user.name.clone(),
+            starts_at: slot,
+            time_zone: av.time_zone,
+            confirmed: false,
+        };
+        self.mailer
+            .send(&self.confirmation_email(&user, &view, id))
+            .await?;
+        Ok(BookingResult::ConfirmationSent(view))
+    }
+
+    /// The email that proves a booker's address: a one-use link to confirm the booking.
+    fn confirmation_email(&self, organizer: &User, v: &PendingView, id: i64) -> OutgoingEmail {
+        let when = chrono::DateTime::from_timestamp_millis(v.starts_at)
+            .unwrap_or_default()
+            .with_timezone(&v.time_zone)
+            .format("%A %e %B at %H:%M")
+            .to_string();
+        let domain = organizer
+            .email
+            .as_str()
+            .rsplit_once('@')
+            .map_or("sequencer.local", |(_, d)| d)
+            .to_string();
+        OutgoingEmail {
+            from_name: organizer.name.clone(),
+            from_email: organizer.email.to_string(),
+            to: v.email.clone(),
+            subject: format!("Confirm your meeting with {}", organizer.name),
+            body: format!(
+                "Someone asked to meet {} on {when} ({}) with this email address.\n\n\
+                 To book it, open this link and confirm:\n{}\n\n\
+                 If it was not you, ignore this email: nothing is booked without it.\n",
+                organizer.name,
+                v.time_zone.name(),
+                self.booking_confirm_url(id),
+            ),
+            message_id: format!("book.{id}.{:016x}@{domain}", rand::random::<u64>()),
+            in_reply_to: None,
+            references: vec![],
+            headers: vec![],
+        }
+    }
+
+    /// The pending booking behind a confirmation link, for its page (GET changes nothing).
+    pub async fn booking_confirmation(&self, token: &str) -> Result<PendingView> {
+        let (pending, user, av) = self.pending_target(token).await?;
+        Ok(PendingView {
+            email: pending.email,
+            organizer_name: user.name,
+            starts_at: pending.starts_at,
+            time_zone: av.time_zone,
+            confirmed: pending.confirmed_at.is_some(),
+        })
+    }
+
+    /// The booker opened the emailed link and confirmed: the address is proven, the slot is
+    /// booked (if still free) and the meeting rules applied, in one transaction that also uses
+    /// up the link. A second confirmation answers the same meeting without booking again.
+    pub async fn confirm_booking(&self, token: &str) -> Result<BookingOutcome> {
+        let (pending, user, av) = self.pending_target(token).await?;
+        if let Some(meeting_id) = pending.meeting_id {
+            return Ok(BookingOutcome {
+                meeting_id,
+                organizer_name: user.name,
+                starts_at: pending.starts_at,
+                time_zone: av.time_zone,
+                unenrolled: false,
+            });
+        }
+        if pending.expires_at < self.now() {
+            return Err(ServiceError::NotFound("booking request"));
+        }
+        let email = EmailAddress::parse(&pending.email)?;
+        self.check_free(&user, &av, pending.starts_at).await?;
+        self.book_now(
+            &user,
+            &av,
+            &email,
+            pending.starts_at,
+            None,
+            Some(pending.id),
+        )
+        .await
+    }
+
+    /// The pending booking, its organizer (still active) and their availability.
+    async fn pending_target(&self, token: &str) -> Result<(PendingBooking, User, Availability)> {
+        let id = self
+            .parse_booking_confirm_token(token)
+            .map_err(|e| ServiceError::Validation(e.to_string()))?;
+        let pending = self
+            .store
+            .pending_booking(id)
+            .await?
+            .ok_or(ServiceError::NotFound("booking request"))?;
+        let user = self
+            .store
+            .user_for_link(pending.organizer_id)
+            .await?
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or(ServiceError::NotFound("meeting link"))?;
+        let row = self
+            .store
+            .availability(user.id)
+            .await?
+            .ok_or(ServiceError::NotFound("availability"))?;
+        Ok((pending, user, to_engine(&row)?))
+    }
+
+    /// `Conflict` unless `slot` is one of the organizer's free slots now.
+    async fn check_free(&self, user: &User, av: &Availability, slot: Millis) -> Result<()> {
         let now = self.now();
         let busy = self
             .store
             .busy(user.id, now, now + i64::from(BOOKING_DAYS + 1) * DAY_MS)
             .await?;
-        if !availability::is_free_slot(&av, &busy, now, slot, BOOKING_DAYS) {
-            return Err(ServiceError::Conflict(
+        if availability::is_free_slot(av, &busy, now, slot, BOOKING_DAYS) {
+            Ok(())
+        } else {
+            Err(ServiceError::Conflict(
                 "this time is no longer available".into(),
-            ));
+            ))
         }
+    }
+
+    /// Books `slot` for a booker whose address is proven (a sequence email's own link, or a
+    /// confirmed pending booking) and applies the meeting rules.
+    async fn book_now(
+        &self,
+        user: &User,
+        av: &Availability,
+        email: &EmailAddress,
+        slot: Millis,
+        link_enrollment: Option<EnrollmentId>,
+        pending: Option<i64>,
+    ) -> Result<BookingOutcome> {
+        let now = self.now();
         let contact = self
             .store
-            .contact_by_email(user.account_id, &email)
+            .contact_by_email(user.account_id, email)
             .await?
             .map(|m| m.contact);
         let source = if link_enrollment.is_some() {
@@ -200,12 +402,18 @@ impl App {
         };
         let targets: Vec<(ContactId, bool)> = contact.iter().map(|c| (c.id, true)).collect();
         let (meeting_id, outcomes) = self
-            .record_meeting(&meeting, &targets, Actor::rule("meeting_link"), true)
+            .record_meeting(
+                &meeting,
+                &targets,
+                Actor::rule("meeting_link"),
+                true,
+                pending,
+            )
             .await?;
         let unenrolled = outcomes.iter().any(|o| o.outcome == "unenrolled");
         Ok(BookingOutcome {
             meeting_id,
-            organizer_name: user.name,
+            organizer_name: user.name.clone(),
             starts_at: slot,
             time_zone: av.time_zone,
             unenrolled,
@@ -269,7 +477,7 @@ impl App {
             account_id: account,
             organizer_id: organizer.id,
             source: req.source,
-            title: req.title.trim().to_string(),
+            title: HeaderText::parse("title", &req.title, text::NAME_MAX)?.into_string(),
             contact_ids: req.contact_ids.iter().map(|i| ContactId(*i)).collect(),
             company_ids: req.company_ids.iter().map(|i| CompanyId(*i)).collect(),
             booked_email: None,
@@ -279,7 +487,7 @@ impl App {
             logged_at: self.now(),
         };
         let (id, outcomes) = self
-            .record_meeting(&meeting, &targets, Actor::user(caller.user.id), false)
+            .record_meeting(&meeting, &targets, Actor::user(caller.user.id), false, None)
             .await?;
         Ok(MeetingView {
             id,
@@ -295,13 +503,15 @@ impl App {
     }
 
     /// Stores the meeting and applies the rules to each target `(contact, associated with it)`,
-    /// all in one transaction (everything is read before it opens).
+    /// all in one transaction (everything is read before it opens). `pending`: the confirmed
+    /// pending booking this meeting uses up, in the same transaction.
     async fn record_meeting(
         &self,
         m: &NewMeeting,
         targets: &[(ContactId, bool)],
         actor: Actor,
         booked: bool,
+        pending: Option<i64>,
     ) -> Result<(i64, Vec<MeetingOutcomeView>)> {
         let mut decisions = Vec::new();
         for (contact, with_contact) in targets {
@@ -348,6 +558,17 @@ impl App {
             }
             other => other?,
         };
+        if let Some(p) = pending {
+            if !self
+                .store
+                .confirm_pending_booking(&mut tx, p, id, m.logged_at)
+                .await?
+            {
+                return Err(ServiceError::Conflict(
+                    "this booking was already confirmed".into(),
+                ));
+            }
+        }
         let evidence = Evidence {
             meeting_id: Some(id),
             meeting_source: Some(m.source.as_str().to_string()),

@@ -14,20 +14,23 @@ pub mod views;
 mod correlate;
 pub mod inbound;
 pub mod mailboxes;
+// The public surface (issue 19): webhook header checks, a shared rate limiter.
+pub mod ratelimit;
+pub mod webhook;
 // Who may do what (issue 19): the permission matrix.
 pub mod permissions;
 // Meetings, unsubscribe, workflows, user management, external sign-in (issue 4).
 mod identity;
-pub mod trust;
 pub mod links;
 mod meetings;
+pub mod trust;
 mod unsubscribe;
 // The suppression list: checked at enrollment and at the send gate (issue 19).
 mod suppression;
 mod users;
 mod workflows;
 
-pub use meetings::{BookingOutcome, BookingPage};
+pub use meetings::{BookingOutcome, BookingPage, BookingResult, PendingView};
 pub use unsubscribe::UnsubscribeOutcome;
 pub use workflows::KeyCaller;
 
@@ -147,6 +150,9 @@ pub enum ServiceError {
     Unauthorized(String),
     #[error("too many failed sign-in attempts; try again later")]
     RateLimited,
+    /// The outbound-connection policy refuses the target (`crate::net`).
+    #[error("{0}")]
+    ForbiddenTarget(String),
     /// The tenant or domain is already trusted by another account.
     #[error("{0}")]
     TenantClaimed(String),
@@ -156,9 +162,6 @@ pub enum ServiceError {
     /// The token is valid but does not prove the tenant or domain.
     #[error("{0}")]
     ProofInsufficient(String),
-    /// The outbound-connection policy refuses the target (`crate::net`).
-    #[error("{0}")]
-    ForbiddenTarget(String),
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
     #[error(transparent)]
@@ -194,10 +197,10 @@ impl ServiceError {
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
             ServiceError::RateLimited => ErrorCode::RateLimited,
+            ServiceError::ForbiddenTarget(_) => ErrorCode::ForbiddenTarget,
             ServiceError::TenantClaimed(_) => ErrorCode::TenantClaimed,
             ServiceError::ProofRequired(_) => ErrorCode::ProofRequired,
             ServiceError::ProofInsufficient(_) => ErrorCode::ProofInsufficient,
-            ServiceError::ForbiddenTarget(_) => ErrorCode::ForbiddenTarget,
             ServiceError::Identity(e) => e.code(),
             ServiceError::Store(StoreError::Duplicate(_)) => ErrorCode::Conflict,
             ServiceError::Store(_) | ServiceError::Mail(_) => ErrorCode::Internal,

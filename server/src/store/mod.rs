@@ -17,11 +17,13 @@ mod events;
 mod identity;
 mod inbound;
 mod meetings;
+mod pending_bookings;
+mod ratelimit;
 mod send_gate;
 mod sequences;
+mod sessions;
 mod suppression;
 
-mod sessions;
 pub use contacts::ContactFields;
 pub use sequences::SequenceFields;
 
@@ -31,9 +33,10 @@ pub use events::{EventRow, NewEvent, PerformanceCounts};
 pub use identity::{ApiKeyRow, Claim, NewTrust, TrustSettings, TrustedIdentity, GOOGLE, MICROSOFT};
 pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
 pub use meetings::{AvailabilityRow, NewMeeting};
+pub use pending_bookings::{NewPendingBooking, PendingBooking};
+pub use sessions::{RefreshOutcome, SessionRow, SessionState};
 pub use suppression::SuppressionRow;
 
-pub use sessions::{RefreshOutcome, SessionRow, SessionState};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::str::FromStr;
@@ -88,11 +91,11 @@ pub struct Store {
     backend: Backend,
     /// The caller lookup on every authenticated request, cached briefly (see `lookup.rs`).
     callers: std::sync::Arc<lookup::CallerCache>,
+    /// Whether a session (or a user's tokens) was revoked, cached briefly (see `sessions.rs`).
+    sessions: std::sync::Arc<sessions::SessionCache>,
 }
 
 const MIGRATIONS: &[(&str, &str)] = &[
-    /// Whether a session (or a user's tokens) was revoked, cached briefly (see `sessions.rs`).
-    sessions: std::sync::Arc<sessions::SessionCache>,
     ("001_init", include_str!("../../migrations/001_init.sql")),
     (
         "002_inbound",
@@ -119,12 +122,16 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/008_trusted_identities.sql"),
     ),
     (
-        "011_mailbox_errors",
-        include_str!("../../migrations/011_mailbox_errors.sql"),
-    (
         "009_sessions",
         include_str!("../../migrations/009_sessions.sql"),
     ),
+    (
+        "010_public_limits",
+        include_str!("../../migrations/010_public_limits.sql"),
+    ),
+    (
+        "011_mailbox_errors",
+        include_str!("../../migrations/011_mailbox_errors.sql"),
     ),
 ];
 
@@ -180,6 +187,7 @@ impl Store {
             pool,
             backend,
             callers: std::sync::Arc::default(),
+            sessions: std::sync::Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -191,7 +199,6 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
-            sessions: std::sync::Arc::default(),
     }
 
     async fn migrate(&self) -> Result<()> {
