@@ -426,6 +426,14 @@ mod tests {
     }
 
     #[test]
+    fn production_is_the_default_policy_of_settings_and_identity() {
+        assert_eq!(NetworkPolicy::default(), NetworkPolicy::Production);
+        let s = crate::service::Settings::new("https://x.example", vec![7; 32]);
+        assert_eq!(s.network, NetworkPolicy::Production);
+        assert_eq!(s.identity.config.network, NetworkPolicy::Production);
+    }
+
+    #[test]
     fn plain_imap_is_allowed_only_to_loopback_in_development_and_production_limits_ports() {
         use NetworkPolicy::*;
         let rt = tokio::runtime::Builder::new_current_thread()
