@@ -44,8 +44,9 @@ impl App {
         name: &str,
     ) -> Result<ApiKeyCreatedResponse> {
         caller.allow(super::permissions::Action::ManageApiKeys, None)?;
-        let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
+        let name = HeaderText::parse("name", name, 100)?;
+        let name = name.as_str();
+        if name.is_empty() {
             return Err(ServiceError::Validation(
                 "name the key (1 to 100 characters)".into(),
             ));
@@ -155,9 +156,11 @@ impl App {
             .await?;
         let workflow = req
             .workflow
-            .clone()
-            .filter(|w| !w.trim().is_empty())
-            .unwrap_or_else(|| caller.key.name.clone());
+            .as_deref()
+            .map(|w| HeaderText::parse("workflow", w, text::NAME_MAX))
+            .transpose()?
+            .filter(|w| !w.is_empty())
+            .map_or_else(|| caller.key.name.clone(), HeaderText::into_string);
         let evidence = Evidence {
             workflow: Some(workflow.clone()),
             note: Some(format!(
