@@ -805,3 +805,36 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relays_refusal_is_read_like_an_inbound_bounce() {
+        let cases = [
+            (
+                "550 5.1.1 <a@x.example>: Recipient address rejected: User unknown in virtual mailbox table",
+                Class::BounceHard,
+            ),
+            ("550 5.1.1 The email account that you tried to reach does not exist", Class::BounceHard),
+            ("554 5.7.1 <a@x.example>: Relay access denied", Class::BouncePolicy),
+            ("554 5.7.1 Message rejected as spam by Content Filtering", Class::BouncePolicy),
+            ("550 rejected", Class::BouncePolicy),
+        ];
+        for (reply, want) in cases {
+            let err = MailError::Refused {
+                stage: SmtpStage::RcptTo,
+                reply: format!("permanent error ({}): {reply}", &reply[..3]),
+            };
+            assert_eq!(refusal_class("a@x.example", &err), want, "{reply}");
+        }
+    }
+
+    #[test]
+    fn temporary_failures_wait_longer_each_time() {
+        let minutes: Vec<i64> = (1..=4).map(|n| retry_delay(n) / 60_000).collect();
+        assert_eq!(minutes, vec![5, 10, 20, 40]);
+        assert!(retry_delay(u32::MAX) > 0, "no overflow");
+    }
+}
