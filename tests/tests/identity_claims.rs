@@ -615,7 +615,7 @@ async fn database_url(t: &TestApp) -> Result<String> {
             format!("sqlite://{}", row.try_get::<String, _>("file")?)
         }
         Db::Postgres => {
-            let name: String = sqlx::query("SELECT current_database() AS name")
+            let name: String = sqlx::query("SELECT CAST(current_database() AS TEXT) AS name")
                 .fetch_one(t.app.store.pool())
                 .await?
                 .try_get("name")?;
