@@ -63,7 +63,7 @@ impl App {
                 start.saturating_add(limit.window_ms),
             )
             .await?;
-        if rand::random::<u32>() % SWEEP_EVERY == 0 {
+        if rand::random::<u32>().is_multiple_of(SWEEP_EVERY) {
             self.store.forget_rate_limits(now).await?;
         }
         if hits > limit.max {
