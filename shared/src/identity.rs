@@ -127,6 +127,10 @@ pub struct WorkflowUnenrollResponse {
 
 // ---------- user management and account settings ----------
 
+/// `POST /users` (and `sequencer create-user`). The address and the name become the `From` of
+/// the user's sequence emails: the address must be one the mail library accepts, the name one
+/// line of at most 200 characters (`invalid_characters`, `field_too_long`); a password has 12 to
+/// 1024 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateUserRequest {
     pub email: String,

@@ -44,7 +44,11 @@ pub struct MeResponse {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompanyRequest {
+    /// Required; one line of at most 200 characters (it can reach a subject via
+    /// `{{company.name}}`, so line breaks, controls and bidirectional controls answer 400
+    /// `invalid_characters`, longer values `field_too_long`).
     pub name: String,
+    /// At most 50 domains of at most 253 characters each.
     #[serde(default)]
     pub domains: Vec<String>,
 }
@@ -62,10 +66,15 @@ pub struct CompanyRef {
     pub name: String,
 }
 
-/// Create or replace a contact. Addresses are normalized by the server (trimmed, lower-cased).
+/// Create or replace a contact. Addresses are normalized by the server (trimmed, lower-cased)
+/// and must be ones the mail library accepts (`invalid_email`; over 254 bytes `field_too_long`).
+/// Names and title are one line of at most 200 characters each: they can reach a subject through
+/// personalization tokens, so line breaks, NUL and other controls, bidirectional controls and
+/// invisible format characters answer 400 `invalid_characters` (refused, never stripped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactRequest {
     pub email: String,
+    /// At most 50.
     #[serde(default)]
     pub secondary_emails: Vec<String>,
     #[serde(default)]
@@ -136,16 +145,19 @@ pub struct StepRequest {
     /// Count only Monday-Friday when applying the delay.
     #[serde(default)]
     pub business_days: bool,
-    /// Email subject template (emails) or task title (tasks).
+    /// Email subject template (emails) or task title (tasks): one header-safe line of at most
+    /// 500 characters (`invalid_characters`, `field_too_long`).
     #[serde(default)]
     pub subject: String,
-    /// Email body template (emails) or task notes (tasks).
+    /// Email body template (emails) or task notes (tasks): at most 100,000 characters; line
+    /// breaks and tabs are kept, NUL and other controls answer `invalid_characters`.
     #[serde(default)]
     pub body: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SequenceRequest {
+    /// Required; one line of at most 200 characters.
     pub name: String,
     pub steps: Vec<StepRequest>,
     #[serde(default)]

@@ -135,9 +135,8 @@ fn address_of_len(len: usize, n: usize) -> String {
         };
         labels.push("d".repeat(take));
         domain_len -= take;
-        if domain_len > 0 {
-            domain_len -= 1;
-        }
+        // The dot before the next label.
+        domain_len = domain_len.saturating_sub(1);
     }
     format!("{local}@{}", labels.join("."))
 }
