@@ -227,6 +227,15 @@ impl App {
             report.cancelled = 1;
             return Ok(report);
         };
+        // Suppression list (issue 19): an address suppressed since enrolling gets nothing.
+        if self
+            .stop_if_suppressed(&mut tx, &claim, &e, &contact, now)
+            .await?
+        {
+            tx.commit().await.map_err(StoreError::from)?;
+            report.cancelled = 1;
+            return Ok(report);
+        }
         let Some(step) = sequence.step(e.current_step).cloned() else {
             // The sequence was shortened below this enrollment's position: it is complete.
             self.store
