@@ -167,6 +167,36 @@ fn identity_dtos_serialize_as_documented() {
             .unwrap(),
         ),
         (
+            "TrustClaimRequest",
+            serde_json::to_value(TrustClaimRequest {
+                provider: IdentityProvider::Microsoft,
+                token: "eyJ...".into(),
+            })
+            .unwrap(),
+        ),
+        (
+            "TrustedIdentityListResponse",
+            serde_json::to_value(TrustedIdentityListResponse {
+                trusted_identities: vec![
+                    TrustedIdentityView {
+                        provider: IdentityProvider::Microsoft,
+                        id: "aaaa-1111".into(),
+                        proof: "microsoft_admin_token".into(),
+                        proven_by: Some(1),
+                        proven_at: Some("2026-11-27T09:00:00Z".into()),
+                    },
+                    TrustedIdentityView {
+                        provider: IdentityProvider::Google,
+                        id: "seller.example".into(),
+                        proof: "legacy".into(),
+                        proven_by: None,
+                        proven_at: None,
+                    },
+                ],
+            })
+            .unwrap(),
+        ),
+        (
             "ExchangeRequest",
             serde_json::to_value(ExchangeRequest {
                 provider: IdentityProvider::Microsoft,
