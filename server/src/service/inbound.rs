@@ -130,6 +130,7 @@ impl App {
             });
         };
         let mut effects = Vec::new();
+        let mut stopped = Vec::new();
         if own {
             effects.push("ignored: sent from one of the account's own addresses".to_string());
         }
@@ -159,12 +160,17 @@ impl App {
             let d = decide(&facts, &signal, &p.policy, now);
             if let Some(effect) = self.apply(&mut tx, &e, &d, &c, &evidence, now).await? {
                 effects.push(format!("enrollment {}: {effect}", e.id.0));
+                stopped.push(e.id);
             }
         }
         self.store
             .set_inbound_outcome(&mut tx, inbound_id, &effects)
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        // An email the gate handed to the relay before this commit is delivered and recorded
+        // before the sender of this message hears back: once a reply is processed, nothing
+        // more arrives (store::send_gate).
+        self.wait_for_sends(&stopped).await?;
         Ok(InboundOutcome {
             inbound_id: Some(inbound_id),
             duplicate: false,
