@@ -353,6 +353,15 @@ async fn refresh_lapse(db: Db) -> Result<()> {
         "{}",
         a.body
     );
+    // The lapsed session is deleted when the user next signs in: sessions do not pile up.
+    let sessions = || t.app.store.user_sessions(t.account.id, t.user.id);
+    assert_eq!(sessions().await?.len(), 1);
+    let fresh = session(&t).await?;
+    let left = sessions().await?;
+    assert_eq!(left.len(), 1);
+    assert!(left[0].revoked_at.is_none() && left[0].created_at == t.app.now());
+    assert_eq!(refresh(&t, &refresh_token(&last)).await?.status, 401);
+    assert_eq!(me_status(&t, &fresh.token).await?.0, 200);
     Ok(())
 }
 

@@ -13,6 +13,9 @@ use crate::domain::*;
 /// How long a session's state is reused by the bearer-token check.
 pub const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Revoked sessions are kept this long (for the record), then deleted.
+const DEAD_AFTER_REVOKED_MS: Millis = 24 * 3600 * 1000;
+
 /// A session row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -107,9 +110,27 @@ fn session_from_row(r: &AnyRow) -> Result<SessionRow> {
 }
 
 impl Store {
-    /// Stores a new session and its first refresh token (by hash).
+    /// Stores a new session and its first refresh token (by hash). The user's sessions that can
+    /// no longer be used (expired, or revoked a day ago: their access tokens lapsed long since)
+    /// are deleted on the way, so sessions do not pile up (panels exchange anew every hour).
     pub async fn create_session(&self, s: &SessionRow, refresh_hash: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let dead =
+            "SELECT id FROM sessions WHERE user_id = $1 AND (expires_at <= $2 OR revoked_at <= $3)";
+        sqlx::query(&format!(
+            "DELETE FROM refresh_tokens WHERE session_id IN ({dead})"
+        ))
+        .bind(s.user_id.0)
+        .bind(s.created_at)
+        .bind(s.created_at - DEAD_AFTER_REVOKED_MS)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!("DELETE FROM sessions WHERE id IN ({dead})"))
+            .bind(s.user_id.0)
+            .bind(s.created_at)
+            .bind(s.created_at - DEAD_AFTER_REVOKED_MS)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO sessions (id, account_id, user_id, created_at, refreshed_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -330,6 +351,12 @@ impl Store {
         expires_at: Millis,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        // Used and expired codes are of no further use.
+        sqlx::query("DELETE FROM sign_in_codes WHERE user_id = $1 AND expires_at <= $2")
+            .bind(user.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO sign_in_codes (code_hash, account_id, user_id, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
