@@ -86,18 +86,18 @@ async fn parallel(db: Db) -> Result<()> {
         }
     }
     assert_eq!(
-        login(&t, "pat@seller.example", PASSWORD).await?,
+        login(t, "pat@seller.example", PASSWORD).await?,
         (429, "rate_limited".to_string()),
         "after the burst even the right password waits"
     );
     assert_eq!(
-        login(&t, "rep@seller.example", "wrong").await?.0,
+        login(t, "rep@seller.example", "wrong").await?.0,
         401,
         "a key below its limit is still checked"
     );
     t.clock.advance(chrono::Duration::minutes(16));
     assert_eq!(
-        login(&t, "pat@seller.example", PASSWORD).await?.0,
+        login(t, "pat@seller.example", PASSWORD).await?.0,
         200,
         "the window passed (app clock)"
     );

@@ -129,7 +129,8 @@ mod tests {
         let hash = hash_password("right");
         let active = |id| (user(id, UserStatus::Active), Some(hash.clone()));
         // (case, candidates, password, signs in as, argon2 verifications)
-        let cases: Vec<(&str, Vec<(User, Option<String>)>, &str, Option<i64>, usize)> = vec![
+        type Candidates = Vec<(User, Option<String>)>;
+        let cases: Vec<(&str, Candidates, &str, Option<i64>, usize)> = vec![
             ("unknown address", vec![], "right", None, 1),
             (
                 "known, right password",
