@@ -194,6 +194,7 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
             Expect::NotFound,
         ),
         ("post", "/companies") => (path.into(), json!({ "name": "Rival Co" }), Expect::NoLeak),
+        ("post", "/auth/logout") => (path.into(), json!({}), Expect::NoLeak),
         ("post", "/sequences") => (
             path.into(),
             json!({ "name": "Theirs", "steps": [{ "kind": "call_task" }] }),
@@ -218,7 +219,6 @@ fn probe(method: &str, path: &str, a: &Owned) -> (String, Value, Expect) {
         ("put", "/account/settings") => (
             path.into(),
             json!({ "trusted_tenant_ids": [] }),
-        ("post", "/auth/logout") => (path.into(), json!({}), Expect::NoLeak),
             Expect::NoLeak,
         ),
         ("get", _) => (path.into(), json!({}), Expect::NoLeak),

@@ -116,10 +116,6 @@ impl App {
         if let Some(role) = req.role.filter(|r| *r != Role::Unknown) {
             user.role = role;
         }
-        if user.status != UserStatus::Active {
-            // Signed out everywhere (issue 19): a reactivated user signs in again.
-            self.end_sessions_of_inactive(&user).await?;
-        }
         if let Some(seat) = req.seat {
             user.seat = seat.filter(|s| *s != Seat::Unknown);
         }
@@ -132,6 +128,10 @@ impl App {
             ));
         }
         self.store.update_user_seat_status(&user).await?;
+        if user.status != UserStatus::Active {
+            // Signed out everywhere (issue 19): a reactivated user signs in again.
+            self.end_sessions_of_inactive(&user).await?;
+        }
         let reason = if before.status == UserStatus::Active && user.status != UserStatus::Active {
             Some((
                 UnenrollReason::CreatorDeleted,
