@@ -11,7 +11,8 @@ use super::views::user_view;
 use super::*;
 use crate::auth;
 use crate::clock::rfc3339;
-use crate::identity::{verify, IdentityError};
+use crate::identity::verify::{self, GoogleIdentity, MicrosoftIdentity};
+use crate::identity::IdentityError;
 use crate::store::{GOOGLE, MICROSOFT};
 
 /// Sessions from an exchanged external token: the panel exchanges again when they lapse.
@@ -70,14 +71,30 @@ impl App {
         })
     }
 
-    async fn microsoft_user(&self, token: &str) -> Result<User> {
+    /// The Microsoft identity a token proves, checked against the cached keys of its `kid`.
+    pub(super) async fn microsoft_identity(&self, token: &str) -> Result<MicrosoftIdentity> {
         let v = &self.settings.identity;
         let (_, kid) = verify::header(token)?;
         let key = v
             .microsoft
             .key(kid.as_deref().ok_or(IdentityError::UnknownKey)?, self.now())
             .await?;
-        let id = verify::microsoft(token, &key, &v.config, self.now())?;
+        Ok(verify::microsoft(token, &key, &v.config, self.now())?)
+    }
+
+    /// The Google identity a token proves, checked against the cached keys of its `kid`.
+    pub(super) async fn google_identity(&self, token: &str) -> Result<GoogleIdentity> {
+        let v = &self.settings.identity;
+        let (_, kid) = verify::header(token)?;
+        let key = v
+            .google
+            .key(kid.as_deref().ok_or(IdentityError::UnknownKey)?, self.now())
+            .await?;
+        Ok(verify::google(token, &key, &v.config, self.now())?)
+    }
+
+    async fn microsoft_user(&self, token: &str) -> Result<User> {
+        let id = self.microsoft_identity(token).await?;
         let tid = id.tid.to_lowercase();
         self.link(
             MICROSOFT,
@@ -89,13 +106,7 @@ impl App {
     }
 
     async fn google_user(&self, token: &str) -> Result<User> {
-        let v = &self.settings.identity;
-        let (_, kid) = verify::header(token)?;
-        let key = v
-            .google
-            .key(kid.as_deref().ok_or(IdentityError::UnknownKey)?, self.now())
-            .await?;
-        let id = verify::google(token, &key, &v.config, self.now())?;
+        let id = self.google_identity(token).await?;
         let hd = id.hd.as_deref().map(str::to_lowercase);
         self.link(GOOGLE, hd.as_deref(), &id.sub, Some(&id.email))
             .await

@@ -22,7 +22,7 @@ use shared::{
 
 use super::*;
 use crate::clock::rfc3339;
-use crate::identity::{verify, IdentityError};
+use crate::identity::IdentityError;
 use crate::store::{Claim, NewTrust, TrustedIdentity, GOOGLE, MICROSOFT};
 
 /// The Entra built-in role template id of Global Administrator (the same in every tenant).
@@ -87,13 +87,7 @@ fn shows_tenant_admin(claims: &serde_json::Value) -> bool {
 impl App {
     /// The tenant a Microsoft Global Administrator's token proves.
     async fn prove_microsoft_tenant(&self, token: &str) -> Result<String> {
-        let v = &self.settings.identity;
-        let (_, kid) = verify::header(token)?;
-        let key = v
-            .microsoft
-            .key(kid.as_deref().ok_or(IdentityError::UnknownKey)?, self.now())
-            .await?;
-        let id = verify::microsoft(token, &key, &v.config, self.now())?;
+        let id = self.microsoft_identity(token).await?;
         if !shows_tenant_admin(&verified_payload(token)?) {
             return Err(ServiceError::ProofInsufficient(format!(
                 "the token does not show administration of tenant {}: it needs the Global \
@@ -107,13 +101,7 @@ impl App {
 
     /// The Workspace domain the caller's own Google ID token proves.
     async fn prove_google_domain(&self, caller: &Caller, token: &str) -> Result<String> {
-        let v = &self.settings.identity;
-        let (_, kid) = verify::header(token)?;
-        let key = v
-            .google
-            .key(kid.as_deref().ok_or(IdentityError::UnknownKey)?, self.now())
-            .await?;
-        let id = verify::google(token, &key, &v.config, self.now())?;
+        let id = self.google_identity(token).await?;
         let insufficient = |why: &str| Err(ServiceError::ProofInsufficient(why.to_string()));
         let Some(hd) = id.hd.as_deref().map(str::to_lowercase) else {
             return insufficient("the Google account belongs to no Workspace domain (no hd)");
