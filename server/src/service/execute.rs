@@ -438,17 +438,7 @@ impl App {
                             .await?;
                         let hard = class == Class::BounceHard;
                         if hard {
-                            self.store.mark_bounced(tx, e.contact_id).await?;
-                            let ev = evidence(err.to_string());
-                            self.store
-                                .suppress_contact_address(
-                                    tx,
-                                    e.account_id,
-                                    e.contact_id,
-                                    SuppressionReason::HardBounce,
-                                    &ev,
-                                    now,
-                                )
+                            self.record_hard_bounce(tx, e, &evidence(err.to_string()), now)
                                 .await?;
                         }
                         let ev = Evidence {

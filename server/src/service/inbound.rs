@@ -198,17 +198,7 @@ impl App {
                 mark_bounced,
             } => {
                 if mark_bounced {
-                    self.store.mark_bounced(tx, e.contact_id).await?;
-                    self.store
-                        .suppress_contact_address(
-                            tx,
-                            e.account_id,
-                            e.contact_id,
-                            SuppressionReason::HardBounce,
-                            evidence,
-                            now,
-                        )
-                        .await?;
+                    self.record_hard_bounce(tx, e, evidence, now).await?;
                 }
                 Some(format!(
                     "unenroll {reason}{}",

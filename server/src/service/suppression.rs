@@ -1,7 +1,8 @@
 //! The suppression list in use: enrollment refuses a suppressed address (`address_suppressed`),
 //! and the send gate checks again, so an address suppressed after enrolling (another contact with
 //! the same address unsubscribed, a hard bounce) gets nothing more. Written by
-//! `service/unsubscribe` (reason `unsubscribed`) and `service/inbound` (a hard bounce).
+//! `service/unsubscribe` (reason `unsubscribed`) and, through [`App::record_hard_bounce`],
+//! `service/inbound` and `service/execute` (a hard bounce, in inbound mail or the relay's reply).
 
 use shared::{SuppressionListResponse, SuppressionView};
 
@@ -23,6 +24,29 @@ fn contact_flag(contact: &Contact) -> Option<SuppressionReason> {
 }
 
 impl App {
+    /// A hard bounce of `e`'s contact: its address is marked bounced and suppressed in the
+    /// account, with `evidence`.
+    pub(crate) async fn record_hard_bounce(
+        &self,
+        tx: &mut Tx,
+        e: &Enrollment,
+        evidence: &Evidence,
+        now: Millis,
+    ) -> Result<()> {
+        self.store.mark_bounced(tx, e.contact_id).await?;
+        self.store
+            .suppress_contact_address(
+                tx,
+                e.account_id,
+                e.contact_id,
+                SuppressionReason::HardBounce,
+                evidence,
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Refuses enrolling a contact whose address is suppressed in the account.
     pub(crate) async fn ensure_not_suppressed(&self, contact: &Contact) -> Result<()> {
         match self
