@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sequencer_server::clock::SystemClock;
-use sequencer_server::domain::{EmailAddress, Role, Seat, Tier};
+use sequencer_server::domain::{EmailAddress, Role, Seat, Tier, User};
 use sequencer_server::http::StaticDir;
 use sequencer_server::mail::imap_trust::ImapTrust;
 use sequencer_server::net::NetworkPolicy;
@@ -389,30 +389,29 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { email } => {
-            let email = EmailAddress::parse(&email)?;
-            let (user, _) = app
-                .store
-                .users_by_email(&email)
-                .await?
-                .into_iter()
-                .next()
-                .context("no such user")?;
+            let user = user_by_email(&app, &email).await?;
             println!("{}", app.session_token(&user).token);
             Ok(())
         }
         Command::SignInLink { email, path } => {
-            let email = EmailAddress::parse(&email)?;
-            let (user, _) = app
-                .store
-                .users_by_email(&email)
-                .await?
-                .into_iter()
-                .next()
-                .context("no such user")?;
+            let user = user_by_email(&app, &email).await?;
             println!("{}", app.sign_in_url(&user, &path).await?);
             Ok(())
         }
     }
+}
+
+/// The (first) user with this email address, for the commands that act as a user.
+async fn user_by_email(app: &App, email: &str) -> anyhow::Result<User> {
+    let email = EmailAddress::parse(email)?;
+    let (user, _) = app
+        .store
+        .users_by_email(&email)
+        .await?
+        .into_iter()
+        .next()
+        .context("no such user")?;
+    Ok(user)
 }
 
 async fn serve(app: App, bind: &str, static_dir: PathBuf, no_worker: bool) -> anyhow::Result<()> {
