@@ -244,6 +244,26 @@ impl TestApp {
         self.send_as(&self.token(), reqwest::Method::POST, path, body)
             .await
     }
+    /// Posts `body` with no session, as a signed-out page does.
+    pub async fn post_signed_out<B: Serialize>(&self, path: &str, body: &B) -> Result<Answer> {
+        Self::answer(self.http.post(self.url(path)).json(body).send().await?).await
+    }
+    /// Exchanges an external token for a session (`POST /auth/exchange`).
+    pub async fn exchange(&self, provider: IdentityProvider, token: &str) -> Result<Answer> {
+        let req = ExchangeRequest {
+            provider,
+            token: token.into(),
+        };
+        self.post_signed_out("/auth/exchange", &req).await
+    }
+    /// Signs in with a password (`POST /auth/login`).
+    pub async fn login(&self, email: &str, password: &str) -> Result<Answer> {
+        let req = LoginRequest {
+            email: email.into(),
+            password: password.into(),
+        };
+        self.post_signed_out("/auth/login", &req).await
+    }
     pub async fn delete(&self, path: &str) -> Result<Answer> {
         Self::answer(
             self.http

@@ -115,23 +115,6 @@ async fn setup_with(db: Db, proofs: Proofs) -> Result<(TestApp, LocalIdp)> {
     Ok((t, idp))
 }
 
-async fn exchange(t: &TestApp, provider: IdentityProvider, token: &str) -> Result<Answer> {
-    let resp = t
-        .http
-        .post(t.url("/auth/exchange"))
-        .json(&ExchangeRequest {
-            provider,
-            token: token.into(),
-        })
-        .send()
-        .await?;
-    let status = resp.status().as_u16();
-    Ok(Answer {
-        status,
-        body: resp.json().await.unwrap_or(Value::Null),
-    })
-}
-
 async fn valid(db: Db) -> Result<()> {
     let (t, idp) = setup(db).await?;
     let now = t.app.now();
@@ -139,7 +122,7 @@ async fn valid(db: Db) -> Result<()> {
         idp::KID,
         &ms_claims(TID_A, "oid-rita", "Rep@Seller.example", now),
     )?;
-    let a = exchange(&t, IdentityProvider::Microsoft, &ms).await?;
+    let a = t.exchange(IdentityProvider::Microsoft, &ms).await?;
     assert_eq!(a.status, 200, "{}", a.body);
     let session: TokenResponse = a.json()?;
     assert_eq!(session.user.email, "rep@seller.example");
@@ -151,7 +134,7 @@ async fn valid(db: Db) -> Result<()> {
         &ms_claims(TID_A, "oid-rita", "rita.renamed@seller.example", now),
     )?;
     assert_eq!(
-        exchange(&t, IdentityProvider::Microsoft, &renamed)
+        t.exchange(IdentityProvider::Microsoft, &renamed)
             .await?
             .json::<TokenResponse>()?
             .user
@@ -163,7 +146,7 @@ async fn valid(db: Db) -> Result<()> {
         idp::KID,
         &google_claims("g-123", "rep@seller.example", Some("seller.example"), now),
     )?;
-    let a = exchange(&t, IdentityProvider::Google, &g).await?;
+    let a = t.exchange(IdentityProvider::Google, &g).await?;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.json::<TokenResponse>()?.user.id, t.user.id.0);
 
@@ -185,7 +168,7 @@ async fn valid(db: Db) -> Result<()> {
         &ms_claims(TID_A, "oid-rita", "rep@seller.example", t.app.now()),
     )?;
     assert_eq!(
-        exchange(&t, IdentityProvider::Microsoft, &again)
+        t.exchange(IdentityProvider::Microsoft, &again)
             .await?
             .code(),
         "untrusted_tenant"
@@ -354,7 +337,7 @@ async fn rejected(db: Db) -> Result<()> {
         ),
     ];
     for (name, provider, token, code) in cases {
-        let a = exchange(&t, provider, &token).await?;
+        let a = t.exchange(provider, &token).await?;
         assert_eq!(
             (a.status, a.code().as_str()),
             (401, code),
@@ -369,7 +352,7 @@ async fn rejected(db: Db) -> Result<()> {
         );
     }
     assert_eq!(
-        exchange(&t, ms, &valid).await?.status,
+        t.exchange(ms, &valid).await?.status,
         200,
         "the untampered token is fine"
     );
@@ -380,20 +363,15 @@ async fn cooldown(db: Db) -> Result<()> {
     let (t, idp) = setup_with(db, Proofs::Recorded).await?;
     let claims = ms_claims(TID_A, "oid-rita", "rep@seller.example", t.app.now());
     assert_eq!(
-        exchange(
-            &t,
-            IdentityProvider::Microsoft,
-            &idp.sign(idp::KID, &claims)?
-        )
-        .await?
-        .status,
+        t.exchange(IdentityProvider::Microsoft, &idp.sign(idp::KID, &claims)?)
+            .await?
+            .status,
         200
     );
     assert_eq!(idp.fetches(), 1);
     for _ in 0..5 {
         assert_eq!(
-            exchange(
-                &t,
+            t.exchange(
                 IdentityProvider::Microsoft,
                 &idp.sign("random-kid", &claims)?
             )
@@ -410,8 +388,7 @@ async fn cooldown(db: Db) -> Result<()> {
     t.clock.advance(chrono::Duration::minutes(6));
     let claims = ms_claims(TID_A, "oid-rita", "rep@seller.example", t.app.now());
     for _ in 0..5 {
-        exchange(
-            &t,
+        t.exchange(
             IdentityProvider::Microsoft,
             &idp.sign("random-kid", &claims)?,
         )
@@ -419,13 +396,9 @@ async fn cooldown(db: Db) -> Result<()> {
     }
     assert_eq!(idp.fetches(), 2, "one refetch per cooldown");
     assert_eq!(
-        exchange(
-            &t,
-            IdentityProvider::Microsoft,
-            &idp.sign(idp::KID, &claims)?
-        )
-        .await?
-        .status,
+        t.exchange(IdentityProvider::Microsoft, &idp.sign(idp::KID, &claims)?)
+            .await?
+            .status,
         200,
         "known keys stay cached"
     );
@@ -442,7 +415,7 @@ async fn outage(db: Db) -> Result<()> {
             &ms_claims(TID_A, "oid-rita", "rep@seller.example", t.app.now()),
         )
     };
-    let a = exchange(&t, IdentityProvider::Microsoft, &token(&t)?).await?;
+    let a = t.exchange(IdentityProvider::Microsoft, &token(&t)?).await?;
     assert_eq!(
         (a.status, a.code().as_str()),
         (401, "invalid_token"),
@@ -455,7 +428,7 @@ async fn outage(db: Db) -> Result<()> {
         .contains("could not be fetched"));
     idp.set_failing(false);
     assert_eq!(
-        exchange(&t, IdentityProvider::Microsoft, &token(&t)?)
+        t.exchange(IdentityProvider::Microsoft, &token(&t)?)
             .await?
             .code(),
         "unknown_key",
@@ -464,7 +437,7 @@ async fn outage(db: Db) -> Result<()> {
     assert_eq!(idp.fetches(), 1);
     t.clock.advance(chrono::Duration::seconds(11));
     assert_eq!(
-        exchange(&t, IdentityProvider::Microsoft, &token(&t)?)
+        t.exchange(IdentityProvider::Microsoft, &token(&t)?)
             .await?
             .status,
         200,
@@ -487,18 +460,8 @@ async fn rate_limit(db: Db) -> Result<()> {
     let login = |password: &'static str, email: &'static str| {
         let t = &t;
         async move {
-            let r = t
-                .http
-                .post(t.url("/auth/login"))
-                .json(&LoginRequest {
-                    email: email.into(),
-                    password: password.into(),
-                })
-                .send()
-                .await?;
-            let status = r.status().as_u16();
-            let v: Value = r.json().await?;
-            Ok::<_, anyhow::Error>((status, v["code"].as_str().unwrap_or("").to_string()))
+            let a = t.login(email, password).await?;
+            Ok::<_, anyhow::Error>((a.status, a.code()))
         }
     };
     assert_eq!(

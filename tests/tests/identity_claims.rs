@@ -61,23 +61,6 @@ async fn user_in(t: &TestApp, a: &Account, email: &str, role: Role) -> Result<Us
         .await?)
 }
 
-async fn exchange(t: &TestApp, provider: IdentityProvider, token: &str) -> Result<Answer> {
-    let resp = t
-        .http
-        .post(t.url("/auth/exchange"))
-        .json(&ExchangeRequest {
-            provider,
-            token: token.into(),
-        })
-        .send()
-        .await?;
-    let status = resp.status().as_u16();
-    Ok(Answer {
-        status,
-        body: resp.json().await.unwrap_or(Value::Null),
-    })
-}
-
 /// Where a Microsoft token of `tid` for `email` signs in: `Ok((account, user))` or the error code.
 async fn ms_sign_in(
     t: &TestApp,
@@ -87,7 +70,7 @@ async fn ms_sign_in(
     email: &str,
 ) -> Result<std::result::Result<(i64, i64), String>> {
     let token = idp.sign(idp::KID, &ms_claims(tid, oid, email, t.app.now()))?;
-    signed_in(t, exchange(t, IdentityProvider::Microsoft, &token).await?).await
+    signed_in(t, t.exchange(IdentityProvider::Microsoft, &token).await?).await
 }
 
 async fn google_sign_in(
@@ -98,7 +81,7 @@ async fn google_sign_in(
     hd: Option<&str>,
 ) -> Result<std::result::Result<(i64, i64), String>> {
     let token = idp.sign(idp::KID, &google_claims(sub, email, hd, t.app.now()))?;
-    signed_in(t, exchange(t, IdentityProvider::Google, &token).await?).await
+    signed_in(t, t.exchange(IdentityProvider::Google, &token).await?).await
 }
 
 async fn signed_in(t: &TestApp, a: Answer) -> Result<std::result::Result<(i64, i64), String>> {

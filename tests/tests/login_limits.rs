@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use sequencer_server::domain::Role;
 use sequencer_tests::*;
-use serde_json::Value;
 use shared::*;
 
 both_backends! {
@@ -36,18 +35,8 @@ async fn with_user(db: Db, email: &str) -> Result<TestApp> {
 
 /// `(status, code)` of one sign-in.
 async fn login(t: &TestApp, email: &str, password: &str) -> Result<(u16, String)> {
-    let r = t
-        .http
-        .post(t.url("/auth/login"))
-        .json(&LoginRequest {
-            email: email.into(),
-            password: password.into(),
-        })
-        .send()
-        .await?;
-    let status = r.status().as_u16();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    Ok((status, v["code"].as_str().unwrap_or("").to_string()))
+    let a = t.login(email, password).await?;
+    Ok((a.status, a.code()))
 }
 
 /// A burst of parallel attempts per key: at most the limit get a password check (401), every
