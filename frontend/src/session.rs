@@ -156,16 +156,7 @@ pub async fn redeem_code(api_base: &str, code: &str) -> Option<TokenResponse> {
     let request = CodeRequest {
         code: code.to_string(),
     };
-    let response = Request::post(&format!("{api_base}{API_PREFIX}/auth/code"))
-        .json(&request)
-        .ok()?
-        .send()
-        .await
-        .ok()?;
-    if response.status() != 200 {
-        return None;
-    }
-    let session: TokenResponse = response.json().await.ok()?;
+    let session = session_from(api_base, "/auth/code", &request).await?;
     store_session(&session);
     Some(session)
 }
@@ -187,7 +178,10 @@ pub async fn refresh_session(api_base: &str, expired: &str) -> Option<String> {
     }
     let refresh = stored_refresh_token()?;
     REFRESHING.with(|r| r.set(true));
-    let session = post_refresh(api_base, refresh).await;
+    let request = RefreshRequest {
+        refresh_token: refresh,
+    };
+    let session = session_from(api_base, "/auth/refresh", &request).await;
     REFRESHING.with(|r| r.set(false));
     match session {
         Some(s) => {
@@ -201,9 +195,15 @@ pub async fn refresh_session(api_base: &str, expired: &str) -> Option<String> {
     }
 }
 
-async fn post_refresh(api_base: &str, refresh_token: String) -> Option<TokenResponse> {
-    let response = Request::post(&format!("{api_base}{API_PREFIX}/auth/refresh"))
-        .json(&RefreshRequest { refresh_token })
+/// The session an auth endpoint (`path` under the API prefix) answers `body` with; `None` when
+/// it cannot be reached or answers anything but 200.
+async fn session_from<B: serde::Serialize>(
+    api_base: &str,
+    path: &str,
+    body: &B,
+) -> Option<TokenResponse> {
+    let response = Request::post(&format!("{api_base}{API_PREFIX}{path}"))
+        .json(body)
         .ok()?
         .send()
         .await
