@@ -32,13 +32,7 @@ both_backends! {
 }
 
 async fn post(t: &TestApp, path: &str, body: Value) -> Result<Answer> {
-    let resp = t.http.post(t.url(path)).json(&body).send().await?;
-    let status = resp.status().as_u16();
-    let text = resp.text().await?;
-    Ok(Answer {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    })
+    t.post_signed_out(path, &body).await
 }
 
 async fn redeem(t: &TestApp, code: &str) -> Result<Answer> {
@@ -47,6 +41,12 @@ async fn redeem(t: &TestApp, code: &str) -> Result<Answer> {
 
 async fn refresh(t: &TestApp, token: &str) -> Result<Answer> {
     post(t, "/auth/refresh", json!({ "refresh_token": token })).await
+}
+
+/// `POST /auth/logout` with `token`: ends the session it names.
+async fn sign_out(t: &TestApp, token: &str) -> Result<Answer> {
+    t.send_as(token, reqwest::Method::POST, "/auth/logout", &json!({}))
+        .await
 }
 
 /// A fresh session for the main test user, through a one-time code.
@@ -93,9 +93,7 @@ async fn code_once(db: Db) -> Result<()> {
     // Once only, also after the session it opened ended.
     let again = redeem(&t, &code).await?;
     assert_eq!((again.status, again.code()), (401, "invalid_token".into()));
-    let out = t
-        .send_as(&s.token, reqwest::Method::POST, "/auth/logout", &json!({}))
-        .await?;
+    let out = sign_out(&t, &s.token).await?;
     assert_eq!(out.status, 204);
     assert_eq!(redeem(&t, &code).await?.status, 401);
     Ok(())
@@ -228,14 +226,7 @@ async fn password_session(db: Db) -> Result<()> {
     let next: TokenResponse = r.json()?;
     assert_eq!(me_status(&t, &next.token).await?.0, 200);
     // Logging out the password session works like any other.
-    let out = t
-        .send_as(
-            &next.token,
-            reqwest::Method::POST,
-            "/auth/logout",
-            &json!({}),
-        )
-        .await?;
+    let out = sign_out(&t, &next.token).await?;
     assert_eq!(out.status, 204);
     assert_eq!(me_status(&t, &next.token).await?.0, 401);
     Ok(())
@@ -248,14 +239,7 @@ async fn logout(db: Db) -> Result<()> {
     // A token refreshed before logout names the same session: it ends too.
     let r = refresh(&t, &refresh_token(&mine)).await?;
     let refreshed: TokenResponse = r.json()?;
-    let out = t
-        .send_as(
-            &mine.token,
-            reqwest::Method::POST,
-            "/auth/logout",
-            &json!({}),
-        )
-        .await?;
+    let out = sign_out(&t, &mine.token).await?;
     assert_eq!(out.status, 204, "{}", out.body);
     for (name, token) in [
         ("access", &mine.token),
@@ -273,14 +257,7 @@ async fn logout(db: Db) -> Result<()> {
     assert_eq!(me_status(&t, &other_tab.token).await?.0, 200);
     assert_eq!(me_status(&t, &session(&t).await?.token).await?.0, 200);
     // Logging out twice, or without a token, changes nothing and leaks nothing.
-    let twice = t
-        .send_as(
-            &mine.token,
-            reqwest::Method::POST,
-            "/auth/logout",
-            &json!({}),
-        )
-        .await?;
+    let twice = sign_out(&t, &mine.token).await?;
     assert_eq!(twice.status, 401);
     let anonymous = post(&t, "/auth/logout", json!({})).await?;
     assert_eq!(anonymous.status, 401);
