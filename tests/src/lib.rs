@@ -337,15 +337,54 @@ impl TestApp {
         a.json()
     }
 
+    /// "Meet": an email offering the sender's booking link (`{{meeting_link}}`), then a call task
+    /// three days later, in an always-open window.
+    pub async fn meeting_sequence(&self) -> Result<SequenceView> {
+        let step = |kind, delay_days, subject: &str, body: &str| StepRequest {
+            kind,
+            delay_days,
+            business_days: false,
+            subject: subject.into(),
+            body: body.into(),
+        };
+        let req = SequenceRequest {
+            name: "Meet".into(),
+            steps: vec![
+                step(
+                    StepKind::AutomatedEmail,
+                    0,
+                    "Chat?",
+                    "Pick a time: {{meeting_link}}",
+                ),
+                step(StepKind::CallTask, 3, "Call", ""),
+            ],
+            send_window: SendWindow::default(),
+            unenroll_same_company: false,
+            ooo_policy: None,
+        };
+        let a = self.post("/sequences", &req).await?;
+        anyhow::ensure!(a.status == 201, "create sequence: {} {}", a.status, a.body);
+        a.json()
+    }
+
     /// Enrolls contacts and returns the per-contact results.
     pub async fn enroll(&self, seq: i64, contacts: &[i64]) -> Result<EnrollResponse> {
+        self.enroll_as(&self.token(), seq, contacts).await
+    }
+
+    /// Like [`TestApp::enroll`], as the user whose session `token` is.
+    pub async fn enroll_as(
+        &self,
+        token: &str,
+        seq: i64,
+        contacts: &[i64],
+    ) -> Result<EnrollResponse> {
+        let req = EnrollRequest {
+            contact_ids: contacts.to_vec(),
+        };
+        let path = format!("/sequences/{seq}/enrollments");
         let a = self
-            .post(
-                &format!("/sequences/{seq}/enrollments"),
-                &EnrollRequest {
-                    contact_ids: contacts.to_vec(),
-                },
-            )
+            .send_as(token, reqwest::Method::POST, &path, &req)
             .await?;
         anyhow::ensure!(a.status == 200, "enroll: {} {}", a.status, a.body);
         a.json()

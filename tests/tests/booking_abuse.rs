@@ -193,29 +193,7 @@ async fn proven_address(db: Db) -> Result<()> {
 async fn sequence_link(db: Db) -> Result<()> {
     let t = spawn_app(db).await?;
     own_page(&t).await?;
-    let req = SequenceRequest {
-        name: "Meet".into(),
-        steps: vec![
-            StepRequest {
-                kind: StepKind::AutomatedEmail,
-                delay_days: 0,
-                business_days: false,
-                subject: "Chat?".into(),
-                body: "Pick a time: {{meeting_link}}".into(),
-            },
-            StepRequest {
-                kind: StepKind::CallTask,
-                delay_days: 3,
-                business_days: false,
-                subject: "Call".into(),
-                body: String::new(),
-            },
-        ],
-        send_window: SendWindow::default(),
-        unenroll_same_company: false,
-        ooo_policy: None,
-    };
-    let seq: SequenceView = t.post("/sequences", &req).await?.json()?;
+    let seq = t.meeting_sequence().await?;
     let (ana, e_ana) = enrolled(&t, "ana@globex.example", seq.id).await?;
     let mail = t.smtp.wait_for(&ana.email, 1).await?;
     let link = t.local_url(

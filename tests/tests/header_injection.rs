@@ -535,17 +535,7 @@ async fn unusual_values_arrive(db: Db) -> Result<()> {
         .await?;
     assert_eq!(seq.status, 201, "{}", seq.body);
     let seq: SequenceView = seq.json()?;
-    let r = t
-        .send_as(
-            &token,
-            Method::POST,
-            &format!("/sequences/{}/enrollments", seq.id),
-            &EnrollRequest {
-                contact_ids: vec![contact.id],
-            },
-        )
-        .await?
-        .json::<EnrollResponse>()?;
+    let r = t.enroll_as(&token, seq.id, &[contact.id]).await?;
     assert!(r.results[0].error.is_none(), "{:?}", r.results[0].error);
     let m = &t.smtp.wait_for("o'brien@example.com", 1).await?[0];
     let from = decode_words(&m.header("From").context("From")?);

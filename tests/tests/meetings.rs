@@ -117,29 +117,7 @@ async fn booking(db: Db) -> Result<()> {
     )
     .await?;
 
-    let req = SequenceRequest {
-        name: "Meet".into(),
-        steps: vec![
-            StepRequest {
-                kind: StepKind::AutomatedEmail,
-                delay_days: 0,
-                business_days: false,
-                subject: "Chat?".into(),
-                body: "Pick a time: {{meeting_link}}".into(),
-            },
-            StepRequest {
-                kind: StepKind::CallTask,
-                delay_days: 3,
-                business_days: false,
-                subject: "Call".into(),
-                body: String::new(),
-            },
-        ],
-        send_window: SendWindow::default(),
-        unenroll_same_company: false,
-        ooo_policy: None,
-    };
-    let seq: SequenceView = t.post("/sequences", &req).await?.json()?;
+    let seq = t.meeting_sequence().await?;
     let ana = t.contact("ana@globex.example", "Ana", None).await?;
     let ben = t.contact("ben@globex.example", "Ben", None).await?;
     let cy = t.contact("cy@globex.example", "Cy", None).await?;

@@ -270,17 +270,7 @@ async fn scoped(db: Db) -> Result<()> {
         .await?
         .json::<SequenceView>()?;
     let contact: ContactView = c.json()?;
-    let r = t
-        .send_as(
-            &other,
-            Method::POST,
-            &format!("/sequences/{}/enrollments", seq.id),
-            &EnrollRequest {
-                contact_ids: vec![contact.id],
-            },
-        )
-        .await?
-        .json::<EnrollResponse>()?;
+    let r = t.enroll_as(&other, seq.id, &[contact.id]).await?;
     assert!(r.results[0].error.is_none(), "{:?}", r.results[0].error);
     t.smtp.wait_for(OLD, 2).await?;
     // A user who is not an admin cannot read the list.
