@@ -53,6 +53,23 @@ macro_rules! both_backends {
 /// 2026-11-27 09:00:00 UTC, a Friday inside most send windows.
 pub const T0: i64 = 1_795_770_000_000;
 
+/// Booking availability Monday to Friday, 09:00 to 17:00 in `tz`, in 30-minute slots.
+pub fn working_week(tz: &str) -> AvailabilityRequest {
+    let windows = ["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .map(|d| AvailabilityWindow {
+            weekday: d.to_string(),
+            start: "09:00".into(),
+            end: "17:00".into(),
+        })
+        .collect();
+    AvailabilityRequest {
+        time_zone: tz.into(),
+        slot_minutes: 30,
+        windows,
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub app: App,

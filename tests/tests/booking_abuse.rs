@@ -20,26 +20,15 @@ both_backends! {
     concurrent_bookings_are_bounded_by_every_limit_and_the_rest_get_429 => limits;
 }
 
-fn week() -> AvailabilityRequest {
-    let windows = ["mon", "tue", "wed", "thu", "fri"]
-        .iter()
-        .map(|d| AvailabilityWindow {
-            weekday: d.to_string(),
-            start: "09:00".into(),
-            end: "17:00".into(),
-        })
-        .collect();
-    AvailabilityRequest {
-        time_zone: "UTC".into(),
-        slot_minutes: 30,
-        windows,
-    }
-}
-
 /// The rep's own booking page (not from a sequence email).
 async fn own_page(t: &TestApp) -> Result<String> {
     let mine: AvailabilityView = t
-        .send_as(&t.token(), Method::PUT, "/me/availability", &week())
+        .send_as(
+            &t.token(),
+            Method::PUT,
+            "/me/availability",
+            &working_week("UTC"),
+        )
         .await?
         .json()?;
     t.local_url(&mine.meeting_link)
@@ -247,8 +236,13 @@ async fn limits(db: Db) -> Result<()> {
             .context("user")?;
         (v, t.app.session_token(&u).token)
     };
-    t.send_as(&colin_token, Method::PUT, "/me/availability", &week())
-        .await?;
+    t.send_as(
+        &colin_token,
+        Method::PUT,
+        "/me/availability",
+        &working_week("UTC"),
+    )
+    .await?;
     let colin_page = format!(
         "{}/book/{}",
         t.base,

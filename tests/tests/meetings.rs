@@ -14,22 +14,6 @@ both_backends! {
     two_visitors_racing_for_one_slot_cannot_both_book_it => slot_race;
 }
 
-fn week(tz: &str) -> AvailabilityRequest {
-    let windows = ["mon", "tue", "wed", "thu", "fri"]
-        .iter()
-        .map(|d| AvailabilityWindow {
-            weekday: d.to_string(),
-            start: "09:00".into(),
-            end: "17:00".into(),
-        })
-        .collect();
-    AvailabilityRequest {
-        time_zone: tz.into(),
-        slot_minutes: 30,
-        windows,
-    }
-}
-
 /// A second seated user of the main account, with a session token.
 async fn colleague(t: &TestApp, email: &str) -> Result<(UserView, String)> {
     let req = CreateUserRequest {
@@ -103,7 +87,7 @@ async fn booking(db: Db) -> Result<()> {
             &t.token(),
             Method::PUT,
             "/me/availability",
-            &week("Europe/Berlin"),
+            &working_week("Europe/Berlin"),
         )
         .await?
         .json()?;
@@ -113,7 +97,7 @@ async fn booking(db: Db) -> Result<()> {
         &colin_token,
         Method::PUT,
         "/me/availability",
-        &week("America/New_York"),
+        &working_week("America/New_York"),
     )
     .await?;
 
@@ -399,7 +383,12 @@ async fn meetings_api(db: Db) -> Result<()> {
 async fn slot_race(db: Db) -> Result<()> {
     let t = std::sync::Arc::new(spawn_app(db).await?);
     let mine: AvailabilityView = t
-        .send_as(&t.token(), Method::PUT, "/me/availability", &week("UTC"))
+        .send_as(
+            &t.token(),
+            Method::PUT,
+            "/me/availability",
+            &working_week("UTC"),
+        )
         .await?
         .json()?;
     let token = mine
