@@ -177,9 +177,13 @@ impl Store {
 
     /// Every mailbox with IMAP settings (for the poller).
     pub async fn imap_mailboxes(&self) -> Result<Vec<Mailbox>> {
+        self.mailboxes_where("imap_host IS NOT NULL").await
+    }
+
+    /// The mailboxes (of every account) matching a SQL condition, by id.
+    async fn mailboxes_where(&self, condition: &str) -> Result<Vec<Mailbox>> {
         let mut c = self.conn().await?;
-        let sql =
-            format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE imap_host IS NOT NULL ORDER BY id");
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE {condition} ORDER BY id");
         sqlx::query(&sql)
             .fetch_all(&mut *c)
             .await?
@@ -286,14 +290,7 @@ impl Store {
 
     /// Every mailbox of every account (sealing stored secrets at startup).
     pub async fn all_mailboxes(&self) -> Result<Vec<Mailbox>> {
-        let mut c = self.conn().await?;
-        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes ORDER BY id");
-        sqlx::query(&sql)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(mailbox_from_row)
-            .collect()
+        self.mailboxes_where("TRUE").await
     }
 
     /// Records the last IMAP error of a mailbox (`None` clears it; a clear writes only when
