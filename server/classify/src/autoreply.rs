@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 
 use crate::doc::Doc;
+use crate::matcher::{build, hit};
 use crate::{returndate, text, Class, Classification};
 
 /// Subject prefixes/phrases of absence notices (any position in the subject).
@@ -302,22 +303,11 @@ const BODY_MARKERS: &[&str] = &[
     "自动回复",
 ];
 
-fn build(p: &[&str]) -> Option<AhoCorasick> {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(p)
-        .ok()
-}
-
 static OOO_SUBJ_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(OOO_SUBJECTS));
 static AUTO_SUBJ_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(AUTO_SUBJECTS));
 static LEFT_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(LEFT));
 static OOO_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(OOO_BODY));
 static MARKER_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(BODY_MARKERS));
-
-fn hit(ac: &LazyLock<Option<AhoCorasick>>, s: &str) -> bool {
-    ac.as_ref().is_some_and(|a| a.is_match(s))
-}
 
 /// How sure a marker is that the reply is an absence notice.
 #[derive(PartialEq, PartialOrd, Clone, Copy)]

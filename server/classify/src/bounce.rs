@@ -9,6 +9,7 @@ use aho_corasick::AhoCorasick;
 
 use crate::doc::Doc;
 use crate::dsn::{self, RecipientStatus};
+use crate::matcher::{build, hit};
 use crate::reason::{self, Group};
 use crate::{listnotice, recipients, stage, text, Class, Classification};
 
@@ -179,17 +180,6 @@ const DELAY: &[&str] = &[
 static SUBJECT_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(SUBJECTS));
 static BODY_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(BODY));
 static DELAY_AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| build(DELAY));
-
-pub(crate) fn build(p: &[&str]) -> Option<AhoCorasick> {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(p)
-        .ok()
-}
-
-pub(crate) fn hit(ac: &LazyLock<Option<AhoCorasick>>, s: &str) -> bool {
-    ac.as_ref().is_some_and(|a| a.is_match(s))
-}
 
 /// `Some` when the message is a bounce, a delay notice, a delivery report or a feedback report.
 pub(crate) fn classify(doc: &Doc, raw: &[u8]) -> Option<Classification> {

@@ -9,16 +9,22 @@
 //! Module map: `doc` parses a message once into the text views the others read; `bounce`
 //! (+ `dsn`, `recipients`, `reason`, `stage`, `listnotice`) owns delivery failures;
 //! `autoreply` owns automatic replies;
-//! `returndate` owns "when is the person back"; `meta` owns correlation ids; `subject` owns
-//! subject normalisation; `text` holds small string helpers.
+//! `returndate` owns "when is the person back" (its vocabulary in `returndate_words`, date
+//! arithmetic in `calendar`); `meta` owns correlation ids; `subject` owns subject
+//! normalisation; `text` holds small string helpers and `matcher` the phrase-table automatons.
+//! The leaf helpers (`text`, `matcher`, `calendar`) import no classifier, and no classifier
+//! imports a sibling for a helper: besides the root's `Class` and `Classification`, imports
+//! between modules form no cycle (`tests/module_graph.rs`).
 
 mod autoreply;
 mod bounce;
+mod calendar;
 mod doc;
 mod dsn;
 #[cfg(feature = "eval")]
 pub mod eval;
 mod listnotice;
+mod matcher;
 mod meta;
 mod reason;
 mod recipients;

@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
-use crate::bounce::build;
 use crate::doc::Doc;
+use crate::matcher::build;
 use crate::{recipients, text, Class, Classification};
 
 /// Headers only a mailing-list manager writes on its own notices (fml, Mailman, Sympa, ezmlm,

@@ -6,8 +6,11 @@
 //! resolved against the local date of the `Date:` header; weekdays mean the next such day
 //! strictly after it. Numeric `a/b` dates are day/month unless only month/day is valid or the
 //! cue is English (then month/day).
+//!
+//! Dependencies run one way: `returndate` -> `returndate_words` (the vocabulary) ->
+//! `calendar` (date arithmetic); neither of those imports this module.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 
 use crate::doc::Doc;
 use crate::returndate_words::{self as words, Cue};
@@ -86,34 +89,4 @@ fn first_day_after_end(end: DateTime<Utc>) -> NaiveDate {
         return local_end.date_naive() + Duration::days(1);
     }
     next.date_naive()
-}
-
-/// Year for a day/month written without one: the occurrence not long before `base`.
-pub(crate) fn with_year(
-    base: NaiveDate,
-    month: u32,
-    day: u32,
-    year: Option<i32>,
-) -> Option<NaiveDate> {
-    if let Some(y) = year {
-        let y = if y < 100 { 2000 + y } else { y };
-        return NaiveDate::from_ymd_opt(y, month, day);
-    }
-    let d = NaiveDate::from_ymd_opt(base.year(), month, day)
-        .or_else(|| NaiveDate::from_ymd_opt(base.year() + 1, month, day))?;
-    if d < base - Duration::days(60) {
-        NaiveDate::from_ymd_opt(base.year() + 1, month, day)
-    } else {
-        Some(d)
-    }
-}
-
-/// The next `weekday` (0 = Monday) strictly after `base`.
-pub(crate) fn next_weekday(base: NaiveDate, weekday: u32) -> NaiveDate {
-    let today = base.weekday().num_days_from_monday();
-    let mut ahead = (weekday + 7 - today) % 7;
-    if ahead == 0 {
-        ahead = 7;
-    }
-    base + Duration::days(ahead as i64)
 }

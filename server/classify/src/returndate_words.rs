@@ -1,11 +1,12 @@
 //! The vocabulary behind `returndate`: a tokenizer, month and weekday names, "tomorrow", and the
 //! cues ("back on", "bis", "jusqu'au", "まで", ...) that say whether a date is the first day
 //! back or the last day away. Returns every cued date mention, already turned into a first
-//! day back. A long table of words is the point of this file.
+//! day back. A long table of words is the point of this file. Imports only `calendar` (date
+//! arithmetic), never `returndate`, which is its one user.
 
 use chrono::{Duration, NaiveDate};
 
-use crate::returndate::{next_weekday, with_year};
+use crate::calendar::{next_weekday, with_year};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cue {

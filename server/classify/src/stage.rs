@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
-use crate::bounce::build;
+use crate::matcher::build;
 use crate::reason::{self, Group};
 use crate::text;
 
