@@ -17,7 +17,8 @@ pub mod route;
 pub mod session;
 pub mod views;
 
-pub use views::root::{Mode, Root, RootProps};
+pub use session::Mode;
+pub use views::root::{Root, RootProps};
 
 /// Entry point of the browser bundle: picks the panel or the web app from the path.
 ///

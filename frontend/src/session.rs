@@ -9,10 +9,17 @@ use std::cell::Cell;
 use gloo_net::http::Request;
 use shared::{CodeRequest, RefreshRequest, TokenResponse, API_PREFIX};
 
-use crate::views::root::Mode;
-
 const TOKEN_KEY: &str = "sequencer.token";
 const REFRESH_KEY: &str = "sequencer.refresh";
+
+/// Which surface the app runs as, decided by the page's path ([`mode_for_path`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `/addin/...`: the contact-profile panel beside a message.
+    Panel,
+    /// `/app/...`: the web app.
+    App,
+}
 
 /// `/addin...` is the panel; anything else is the web app.
 pub fn mode_for_path(pathname: &str) -> Mode {

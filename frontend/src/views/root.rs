@@ -9,14 +9,7 @@ use super::panel::Panel;
 use crate::clock::Clock;
 use crate::host::HostHandle;
 use crate::route::Route;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// `/addin/...`: the contact-profile panel beside a message.
-    Panel,
-    /// `/app/...`: the web app.
-    App,
-}
+use crate::session::Mode;
 
 #[derive(Properties, PartialEq)]
 pub struct RootProps {
