@@ -1,7 +1,8 @@
 //! The inbound-mail CLI commands, callable from `main.rs` and from tests:
-//! `sequencer classify FILE...` (one JSON object per file), `sequencer classify-eval [DIR]`
-//! (the corpora evaluation figures) and `sequencer ingest FILE.eml|MAILDIR` (process messages as
-//! if they had arrived through a mailbox).
+//! `sequencer classify FILE...` (one JSON object per file) and `sequencer ingest
+//! FILE.eml|MAILDIR` (process messages as if they had arrived through a mailbox). The corpora
+//! evaluation figures are a dev tool of the classifier crate, not of this binary:
+//! `cargo run -p sequencer-classify --features eval --example eval`.
 
 use std::path::{Path, PathBuf};
 
@@ -33,25 +34,6 @@ pub fn classify_json(path: &Path) -> String {
         signals: &c.signals,
     };
     serde_json::to_string(&line).unwrap_or_else(|_| "{}".to_string())
-}
-
-/// The corpora to evaluate when none is named: the shared corpora beside the repository, else
-/// the copy in the classifier's test data.
-pub fn default_corpora() -> PathBuf {
-    ["../shared/corpora", "server/classify/tests/corpora"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| PathBuf::from("../shared/corpora"))
-}
-
-/// The evaluation figures over labelled corpora (see `sequencer_classify::eval`).
-pub fn evaluate(dir: &Path) -> String {
-    format!(
-        "corpora: {}\n{}",
-        dir.display(),
-        sequencer_classify::eval::evaluate(dir)
-    )
 }
 
 /// `.eml` files to ingest: the file itself, or every regular file of a Maildir (`new/`, `cur/`)

@@ -168,8 +168,6 @@ enum Command {
     },
     /// Classify raw messages: one JSON object per file.
     Classify { files: Vec<PathBuf> },
-    /// Evaluate the classifier over labelled corpora and print the figures.
-    ClassifyEval { dir: Option<PathBuf> },
     /// Process an .eml file or a Maildir as inbound mail for an account.
     Ingest {
         #[arg(long)]
@@ -250,13 +248,6 @@ async fn main() -> anyhow::Result<()> {
             files
                 .iter()
                 .for_each(|f| println!("{}", cli_inbound::classify_json(f)));
-            return Ok(());
-        }
-        Command::ClassifyEval { dir } => {
-            print!(
-                "{}",
-                cli_inbound::evaluate(&dir.clone().unwrap_or_else(cli_inbound::default_corpora))
-            );
             return Ok(());
         }
         Command::Manifests {
@@ -373,10 +364,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", app.session_token(&user).token);
             Ok(())
         }
-        Command::Bench { .. }
-        | Command::Classify { .. }
-        | Command::ClassifyEval { .. }
-        | Command::Manifests { .. } => Ok(()),
+        Command::Bench { .. } | Command::Classify { .. } | Command::Manifests { .. } => Ok(()),
         Command::Ingest {
             account,
             mailbox,

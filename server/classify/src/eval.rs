@@ -1,7 +1,7 @@
 //! Evaluation against the labelled corpora (feature `eval`). The only module of this crate
 //! that does IO: it reads the corpus folders and their label files, runs [`crate::classify`]
-//! on every message, and scores the results. Used by the threshold test, the throughput
-//! example and the server's evaluation command.
+//! on every message, and scores the results. Used by the threshold test and the `eval` and
+//! `throughput` examples; dev-only, no production crate enables the feature.
 //!
 //! Scoring (one unit = one message file):
 //! - bounce detected: a labelled bounce (any reason but `feedback`, `vacation`, `delivered`)
