@@ -8,7 +8,7 @@
 //! manual clock, then each row of `VIEWS` / `ERRORS` is one request and one snapshot of
 //! `{status, body}`. Values that differ between runs or backends (ids, times, secrets, Message-IDs)
 //! are replaced by placeholders by key (`REDACT`); presence, shape, `null`s and every other value
-//! stay. Both backends check the same snapshot files: what the API answers must not depend on the
+//! stay. A millisecond time or a hex token left in a snapshot fails it (a new key to redact). Both backends check the same snapshot files: what the API answers must not depend on the
 //! store.
 //!
 //! Updating: run with `INSTA_UPDATE=always` (or `cargo insta review`), then read the diff. Without
@@ -38,6 +38,7 @@ const REDACT: &[(&str, &str)] = &[
     ("webhook_secret", "[secret]"),
     ("password", "[secret]"),
     ("oauth_token", "[secret]"),
+    ("meeting_link", "[link with token]"),
     ("id", "[id]"),
     ("*_id", "[id]"),
     ("*_ids", "[id]"),
@@ -74,20 +75,32 @@ fn redact(value: &mut Value, with: Option<&'static str>) {
     }
 }
 
-/// Fails on anything a redaction missed: a number that looks like a millisecond time.
+/// Fails on anything a redaction missed: a number that looks like a millisecond time, or a string
+/// holding a long hex run (a token, a signature, a hash).
 fn assert_nothing_unredacted(name: &str, value: &Value) {
     match value {
         Value::Number(n) => assert!(
             n.as_i64().is_none_or(|n| n.abs() < 1_000_000_000_000),
             "snapshot {name}: {n} looks like a timestamp; add its key to REDACT"
         ),
+        Value::String(text) => {
+            let longest_hex = text
+                .split(|c: char| !c.is_ascii_hexdigit())
+                .map(str::len)
+                .max()
+                .unwrap_or(0);
+            assert!(
+                longest_hex < 16,
+                "snapshot {name}: {text:?} looks like it holds a token; add its key to REDACT"
+            );
+        }
         Value::Array(items) => items
             .iter()
             .for_each(|v| assert_nothing_unredacted(name, v)),
         Value::Object(map) => map
             .values()
             .for_each(|v| assert_nothing_unredacted(name, v)),
-        _ => {}
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
@@ -201,6 +214,7 @@ async fn views(db: Db) -> Result<()> {
     let (seq, company) = (s.sequence, s.company);
     let rows: Vec<(&str, String)> = vec![
         ("me", "/me".into()),
+        ("me_availability", "/me/availability".into()),
         ("contacts", "/contacts".into()),
         ("contact", format!("/contacts/{}", s.ana.0)),
         (
@@ -354,4 +368,51 @@ async fn errors(db: Db) -> Result<()> {
         check(name, &Answer { status, body });
     }
     Ok(())
+}
+
+/// The redaction itself: ids, times and secrets are hidden by key, `null` and everything else stay.
+#[test]
+fn redaction_hides_ids_times_and_secrets_by_key_and_keeps_the_rest() {
+    let mut v = json!({
+        "id": 7,
+        "contact_ids": [1, 2],
+        "enrolled_at": 1_795_770_000_000_i64,
+        "ended_at": null,
+        "evidence": {"message_id": "a@b.example", "from": "ana@globex.example"},
+        "refresh_token": "sqr_secret",
+        "current_step": 2,
+        "name": "Intro",
+    });
+    redact(&mut v, None);
+    assert_eq!(
+        v,
+        json!({
+            "id": "[id]",
+            "contact_ids": ["[id]", "[id]"],
+            "enrolled_at": "[time]",
+            "ended_at": null,
+            "evidence": {"message_id": "[message-id]", "from": "ana@globex.example"},
+            "refresh_token": "[secret]",
+            "current_step": 2,
+            "name": "Intro",
+        })
+    );
+}
+
+/// A time under a key `REDACT` does not know fails the snapshot instead of being pinned.
+#[test]
+#[should_panic(expected = "looks like a timestamp; add its key to REDACT")]
+fn an_unredacted_time_fails_the_snapshot() {
+    let mut v = json!({"body": {"decided_on": 1_795_770_000_000_i64}});
+    redact(&mut v, None);
+    assert_nothing_unredacted("example", &v);
+}
+
+/// So does a token under a key `REDACT` does not know.
+#[test]
+#[should_panic(expected = "looks like it holds a token; add its key to REDACT")]
+fn an_unredacted_token_fails_the_snapshot() {
+    let mut v = json!({"body": {"link": "http://127.0.0.1/u/1.04f213b192fe16ebb210a1f0e1a7b2b7"}});
+    redact(&mut v, None);
+    assert_nothing_unredacted("example", &v);
 }
