@@ -5,13 +5,14 @@
 //!
 //! One scenario (a company, three contacts enrolled in one sequence: one still active, one who
 //! replied, one who unsubscribed; a webhook mailbox; a second, seatless user) is built on the
-//! manual clock, then each row of `VIEWS` / `ERRORS` is one request and one snapshot of
-//! `{status, body}`. Values that differ between runs or backends (ids, times, secrets, Message-IDs)
-//! are replaced by placeholders by key (`REDACT`); presence, shape, `null`s and every other value
-//! stay. A millisecond time or a hex token left in a snapshot fails it (a new key to redact). Both backends check the same snapshot files: what the API answers must not depend on the
-//! store.
+//! manual clock, then each row of the `rows` tables in `views` and `errors` is one request and one
+//! snapshot of `{status, body}`. Values that differ between runs or backends (ids, times, secrets,
+//! links with tokens, Message-IDs) are replaced by placeholders by key (`REDACT`); presence, shape,
+//! `null`s and every other value stay. A millisecond time or a hex token left in a snapshot fails
+//! it (a new key to redact). Both backends check the same snapshot files: what the API answers
+//! must not depend on the store.
 //!
-//! Updating: run with `INSTA_UPDATE=always` (or `cargo insta review`), then read the diff. Without
+//! Updating: run with `INSTA_UPDATE=always` (or `cargo insta review` where installed), then read the diff. Without
 //! it a mismatch fails (and writes a `.snap.new` next to the file outside CI; with `CI=true`
 //! insta writes nothing).
 
