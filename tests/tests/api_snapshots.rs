@@ -12,9 +12,9 @@
 //! it (a new key to redact). Both backends check the same snapshot files: what the API answers
 //! must not depend on the store.
 //!
-//! Updating: run with `INSTA_UPDATE=always` (or `cargo insta review` where installed), then read the diff. Without
-//! it a mismatch fails (and writes a `.snap.new` next to the file outside CI; with `CI=true`
-//! insta writes nothing).
+//! Updating: run with `INSTA_UPDATE=always` (or `cargo insta review` where installed), then read
+//! the diff. Without it a mismatch fails (and writes a `.snap.new` next to the file outside CI;
+//! with `CI=true` insta writes nothing).
 
 use anyhow::{Context, Result};
 use reqwest::Method;
