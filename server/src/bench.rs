@@ -60,7 +60,7 @@ pub async fn run(o: BenchOptions) -> Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     let server = sequencer_server::http::serve(app.clone(), listener, StaticDir(None))?;
     let handle = server.handle();
-    actix_web::rt::spawn(server);
+    tokio::spawn(server);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()?;
@@ -239,7 +239,7 @@ async fn webhook_replies(
                 webhook_signature(&secret, &ts, &raw),
             )
             .body(raw);
-        tasks.push(actix_web::rt::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let t = Instant::now();
             let answer = match req.send().await {
                 Ok(r) if r.status().is_success() => r.json::<InboundResponse>().await.ok(),
@@ -435,7 +435,7 @@ async fn load(
     for i in 0..total {
         tokio::time::sleep_until(start + period * i as u32).await;
         let req = client.get(format!("{base}{}", path(i))).bearer_auth(token);
-        tasks.push(actix_web::rt::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let t = Instant::now();
             let ok = match req.send().await {
                 Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),

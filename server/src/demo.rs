@@ -10,15 +10,28 @@ use crate::service::{App, Caller};
 pub const DEMO_EMAIL: &str = "dana@acme.example";
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// Why seeding the demo data stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Email(#[from] crate::domain::EmailError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Service(#[from] crate::service::ServiceError),
+    #[error("the demo user exists but its account {0:?} is missing")]
+    AccountMissing(AccountId),
+}
+
 /// Seeds the demo account (once) and returns the signed-in demo rep.
-pub async fn seed(app: &App) -> anyhow::Result<Caller> {
+pub async fn seed(app: &App) -> Result<Caller, DemoError> {
     let email = EmailAddress::parse(DEMO_EMAIL)?;
     if let Some((user, _)) = app.store.users_by_email(&email).await?.into_iter().next() {
         let account = app
             .store
             .account(user.account_id)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("demo account missing"))?;
+            .ok_or(DemoError::AccountMissing(user.account_id))?;
         return Ok(Caller { user, account });
     }
     let now = app.now();
@@ -73,7 +86,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Caller> {
 }
 
 /// Weekday office hours in New York, so the demo rep's booking page has slots.
-async fn seed_availability(app: &App, dana: &Caller) -> anyhow::Result<()> {
+async fn seed_availability(app: &App, dana: &Caller) -> Result<(), DemoError> {
     let windows = ["mon", "tue", "wed", "thu", "fri"]
         .iter()
         .map(|d| AvailabilityWindow {
@@ -94,7 +107,7 @@ async fn seed_availability(app: &App, dana: &Caller) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_crm(app: &App, dana: &Caller, sam: &Caller) -> anyhow::Result<()> {
+async fn seed_crm(app: &App, dana: &Caller, sam: &Caller) -> Result<(), DemoError> {
     let globex = app
         .create_company(
             dana,
@@ -212,7 +225,7 @@ async fn seed_crm(app: &App, dana: &Caller, sam: &Caller) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn pause_ooo(app: &App, account: AccountId, contact: ContactId) -> anyhow::Result<()> {
+async fn pause_ooo(app: &App, account: AccountId, contact: ContactId) -> Result<(), DemoError> {
     let live = app
         .store
         .live_enrollment_ids(account, None, Some(contact), None)
@@ -236,7 +249,7 @@ async fn pause_ooo(app: &App, account: AccountId, contact: ContactId) -> anyhow:
             )
             .await?;
     }
-    tx.commit().await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
     Ok(())
 }
 

@@ -25,6 +25,33 @@ use std::sync::Arc;
 use clock::Clock;
 use service::{App, Settings};
 
+/// Why the application could not be built from its settings.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("opening the database: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("configuring the mail relay: {0}")]
+    Mail(#[from] mail::MailError),
+}
+
+/// Why the signing secret could not be loaded (startup stops; the secret is never replaced).
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+impl SecretError {
+    fn io(context: String) -> impl FnOnce(std::io::Error) -> SecretError {
+        move |source| SecretError::Io { context, source }
+    }
+}
+
 /// Builds the application from its adapters' settings.
 pub async fn build_app(
     database_url: &str,
@@ -32,7 +59,7 @@ pub async fn build_app(
     public_url: &str,
     secret: Vec<u8>,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<App> {
+) -> Result<App, BuildError> {
     let store = store::Store::connect(database_url).await?;
     let mailer = mail::Mailer::from_url(mail_url)?;
     Ok(App {
@@ -55,43 +82,42 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// existing file that is too short or unreadable stops startup with an error instead of being
 /// replaced: a new secret would sign everyone out and make sealed credentials unreadable. An
 /// existing file that group or others may read is narrowed to 0600, with a warning.
-pub fn load_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+pub fn load_secret(data_dir: &Path) -> Result<Vec<u8>, SecretError> {
     if let Ok(s) = std::env::var("SEQUENCER_SECRET") {
         if s.len() >= MIN_SECRET_LEN {
             return Ok(s.into_bytes());
         }
-        anyhow::bail!("SEQUENCER_SECRET must be at least {MIN_SECRET_LEN} characters");
+        return Err(SecretError::Refused(format!(
+            "SEQUENCER_SECRET must be at least {MIN_SECRET_LEN} characters"
+        )));
     }
     load_secret_file(&data_dir.join("secret"))
 }
 
 /// [`load_secret`] for the file at `path` (no environment).
-pub fn load_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
-    use anyhow::Context;
+pub fn load_secret_file(path: &Path) -> Result<Vec<u8>, SecretError> {
     match std::fs::read(path) {
         Ok(bytes) => return existing_secret(path, &bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {
-            return Err(e).with_context(|| {
-                format!(
-                    "reading the secret {} (it is not replaced: a new secret would sign everyone out and make sealed credentials unreadable)",
-                    path.display()
-                )
-            })
+            return Err(SecretError::io(format!(
+                "reading the secret {} (it is not replaced: a new secret would sign everyone out and make sealed credentials unreadable)",
+                path.display()
+            ))(e))
         }
     }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(SecretError::io(format!("creating {}", dir.display())))?;
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let tmp: PathBuf = dir.join(format!(
         ".secret.{}.tmp",
         hex::encode(rand::random::<[u8; 8]>())
     ));
     let written = write_private(&tmp, secret.as_bytes())
-        .with_context(|| format!("writing {}", tmp.display()));
+        .map_err(SecretError::io(format!("writing {}", tmp.display())));
     // A hard link fails if the name exists: a process that started at the same moment won, and
     // its secret is the one everybody uses.
     let linked = written.and_then(|()| {
@@ -99,7 +125,7 @@ pub fn load_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Ok(())
             } else {
-                Err(e).with_context(|| format!("creating {}", path.display()))
+                Err(SecretError::io(format!("creating {}", path.display()))(e))
             }
         })
     });
@@ -108,20 +134,21 @@ pub fn load_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(SecretError::io(format!("reading {}", path.display())))?;
     existing_secret(path, &bytes)
 }
 
 /// Checks a secret read from `path`, and narrows its permissions to the owner.
-fn existing_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+fn existing_secret(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, SecretError> {
     let text = std::str::from_utf8(bytes).map(str::trim).unwrap_or("");
     if text.len() < MIN_SECRET_LEN {
-        anyhow::bail!(
+        return Err(SecretError::Refused(format!(
             "the secret {} is shorter than {MIN_SECRET_LEN} characters or not text; refusing to start \
              (a new secret would sign everyone out and make sealed credentials unreadable): restore \
              it, or remove it deliberately to generate a new one",
             path.display()
-        );
+        )));
     }
     #[cfg(unix)]
     {
@@ -135,7 +162,7 @@ fn existing_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
                     "the secret was readable by group or others: narrowed to 0600"
                 );
                 std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
-                    |e| anyhow::anyhow!("narrowing {} to mode 0600: {e}", path.display()),
+                    SecretError::io(format!("narrowing {} to mode 0600", path.display())),
                 )?;
             }
         }
@@ -144,7 +171,7 @@ fn existing_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Creates `path` (it must not exist) readable by its owner only, writes `bytes` and syncs them.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -163,6 +190,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 mod secret_tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[cfg(unix)]
     fn mode(path: &Path) -> u32 {
         use std::os::unix::fs::PermissionsExt;
@@ -172,7 +201,7 @@ mod secret_tests {
     }
 
     #[test]
-    fn a_new_secret_is_created_private_and_read_back_unchanged() -> anyhow::Result<()> {
+    fn a_new_secret_is_created_private_and_read_back_unchanged() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("data").join("secret");
         let first = load_secret_file(&path)?;
@@ -190,7 +219,7 @@ mod secret_tests {
     }
 
     #[test]
-    fn a_short_empty_or_binary_secret_stops_startup_and_is_kept() -> anyhow::Result<()> {
+    fn a_short_empty_or_binary_secret_stops_startup_and_is_kept() -> TestResult {
         let cases: &[(&str, &[u8])] = &[
             ("short", b"too-short"),
             ("empty", b""),
@@ -219,7 +248,7 @@ mod secret_tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_secret_readable_by_others_is_narrowed_to_the_owner() -> anyhow::Result<()> {
+    fn a_secret_readable_by_others_is_narrowed_to_the_owner() -> TestResult {
         use std::os::unix::fs::PermissionsExt;
         for loose in [0o644, 0o640, 0o604, 0o666] {
             let dir = tempfile::tempdir()?;
@@ -234,7 +263,7 @@ mod secret_tests {
 
     #[cfg(unix)]
     #[test]
-    fn an_unreadable_secret_stops_startup_instead_of_being_replaced() -> anyhow::Result<()> {
+    fn an_unreadable_secret_stops_startup_instead_of_being_replaced() -> TestResult {
         let dir = tempfile::tempdir()?;
         // A directory where the file should be: reading fails with something other than NotFound.
         let path = dir.path().join("secret");
@@ -245,7 +274,7 @@ mod secret_tests {
     }
 
     #[test]
-    fn processes_starting_together_agree_on_one_secret() -> anyhow::Result<()> {
+    fn processes_starting_together_agree_on_one_secret() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("secret");
         let secrets: Vec<Vec<u8>> = std::thread::scope(|s| {

@@ -213,7 +213,8 @@ enum Command {
     },
 }
 
-#[actix_web::main]
+// One thread, like actix's own runtime: HttpServer starts its worker threads itself.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(

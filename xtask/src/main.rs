@@ -4,6 +4,7 @@
 //! - `test`  everything CI checks (`.ci/run` calls it), with a throwaway PostgreSQL.
 //! - `bench` the benchmark steps listed in `tasks/bench.rs`.
 //! - `pg`    runs any command against a throwaway PostgreSQL.
+//! - `tidy`  the architecture rules (`tidy.rs`); `test` runs it too, and so does `cargo test -p xtask`.
 //!
 //! Each command installs what it needs and is missing (see `tools.rs`), so both README
 //! commands work on a fresh machine. This crate depends on no project crate.
@@ -14,6 +15,7 @@ mod project;
 mod shell;
 mod stages;
 mod tasks;
+mod tidy;
 mod tools;
 
 use anyhow::Result;
@@ -36,6 +38,8 @@ enum Command {
     Bench(tasks::bench::BenchArgs),
     /// Start a throwaway PostgreSQL, run CMD with SEQUENCER_TEST_PG_URL set, stop it.
     Pg(tasks::pg::PgArgs),
+    /// Check ARCHITECTURE.md's rules on the source tree (which module may name what).
+    Tidy,
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,5 +56,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Test(args) => tasks::test::execute(args),
         Command::Bench(args) => tasks::bench::execute(args),
         Command::Pg(args) => tasks::pg::execute(args),
+        Command::Tidy => {
+            tidy::run(crate::project::Project::locate()?.root()).map_err(anyhow::Error::msg)
+        }
     }
 }

@@ -69,7 +69,7 @@ impl FromRequest for AuthedSession {
             let store_err = |e| ApiError::from(crate::service::ServiceError::Store(e));
             let caller = match app
                 .store
-                .user_with_account(verified.account_id, verified.user_id)
+                .user_with_account(verified.account_id, verified.user_id, app.now())
                 .await
                 .map_err(store_err)?
             {

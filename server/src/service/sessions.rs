@@ -103,7 +103,7 @@ impl App {
             .map_err(|_| denied())?;
         let (user, _) = self
             .store
-            .user_with_account(v.account_id, v.user_id)
+            .user_with_account(v.account_id, v.user_id, self.now())
             .await?
             .filter(|(u, _)| u.status == UserStatus::Active)
             .ok_or_else(denied)?;
@@ -214,7 +214,7 @@ impl App {
         }
         let found = self
             .store
-            .user_with_account(caller.account.id, id)
+            .user_with_account(caller.account.id, id, self.now())
             .await?
             .is_some();
         if !found {
@@ -240,13 +240,13 @@ impl App {
     pub async fn session_is_live(&self, v: &Verified) -> Result<bool> {
         match &v.sid {
             Some(sid) => Ok(matches!(
-                self.store.session_state(sid).await?,
+                self.store.session_state(sid, self.now()).await?,
                 SessionState::Live { account_id, user_id }
                     if account_id == v.account_id && user_id == v.user_id
             )),
             None => Ok(self
                 .store
-                .session_cutoff(v.user_id)
+                .session_cutoff(v.user_id, self.now())
                 .await?
                 .is_none_or(|cutoff| v.issued_at >= cutoff)),
         }
@@ -255,7 +255,7 @@ impl App {
     async fn active_user(&self, account: AccountId, user: UserId) -> Result<Option<User>> {
         Ok(self
             .store
-            .user_with_account(account, user)
+            .user_with_account(account, user, self.now())
             .await?
             .map(|(u, _)| u)
             .filter(|u| u.status == UserStatus::Active))

@@ -8,29 +8,34 @@ use super::enrollments::{view_row, ENR_COLS};
 use super::*;
 use crate::domain::*;
 
-/// How long a caller lookup is reused. Changes made through this process (seat, role, status,
-/// tier) clear the cache at once; another instance on the same PostgreSQL sees them within this.
-pub const CALLER_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a caller lookup is reused, in app-clock milliseconds. Changes made through this
+/// process (seat, role, status, tier) clear the cache at once; another instance on the same
+/// PostgreSQL sees them within this.
+pub const CALLER_TTL: Millis = 2_000;
 
-type CachedCaller = (std::time::Instant, User, Account);
+/// (cached at, by the app clock; the user; their account).
+type CachedCaller = (Millis, User, Account);
 
 /// Recently authenticated callers, keyed by (account, user).
 #[derive(Default)]
 pub struct CallerCache(std::sync::Mutex<std::collections::HashMap<(i64, i64), CachedCaller>>);
 
 impl CallerCache {
-    fn get(&self, account: AccountId, user: UserId) -> Option<(User, Account)> {
+    /// A hit cached within [`CALLER_TTL`] before `now` (a clock set back misses).
+    fn get(&self, account: AccountId, user: UserId, now: Millis) -> Option<(User, Account)> {
         let map = self.0.lock().ok()?;
         let (at, u, a) = map.get(&(account.0, user.0))?;
-        (at.elapsed() < CALLER_TTL).then(|| (u.clone(), a.clone()))
+        (0..CALLER_TTL)
+            .contains(&now.saturating_sub(*at))
+            .then(|| (u.clone(), a.clone()))
     }
 
-    fn put(&self, account: AccountId, user: UserId, (u, a): (User, Account)) {
+    fn put(&self, account: AccountId, user: UserId, now: Millis, (u, a): (User, Account)) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() > 10_000 {
                 map.clear();
             }
-            map.insert((account.0, user.0), (std::time::Instant::now(), u, a));
+            map.insert((account.0, user.0), (now, u, a));
         }
     }
 
@@ -56,18 +61,20 @@ pub struct RecipientContact {
 }
 
 impl Store {
-    /// The user (any status) and their account, in one query; cached for [`CALLER_TTL`].
+    /// The user (any status) and their account, in one query; cached for [`CALLER_TTL`] after
+    /// `now` (the app clock's).
     pub async fn user_with_account(
         &self,
         account: AccountId,
         user: UserId,
+        now: Millis,
     ) -> Result<Option<(User, Account)>> {
-        if let Some(hit) = self.callers.get(account, user) {
+        if let Some(hit) = self.callers.get(account, user, now) {
             return Ok(Some(hit));
         }
         let found = self.user_with_account_uncached(account, user).await?;
         if let Some(found) = &found {
-            self.callers.put(account, user, found.clone());
+            self.callers.put(account, user, now, found.clone());
         }
         Ok(found)
     }

@@ -11,7 +11,7 @@ use super::*;
 use crate::domain::*;
 
 /// How long a session's state is reused by the bearer-token check.
-pub const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+pub const SESSION_TTL: Millis = 2_000;
 
 /// Revoked sessions are kept this long (for the record), then deleted.
 const DEAD_AFTER_REVOKED_MS: Millis = 24 * 3600 * 1000;
@@ -67,23 +67,25 @@ enum Cached {
 
 /// Recently checked sessions and cutoffs.
 #[derive(Default)]
-pub struct SessionCache(
-    std::sync::Mutex<std::collections::HashMap<Key, (std::time::Instant, Cached)>>,
-);
+/// Entries are stamped with the app clock's `now`.
+pub struct SessionCache(std::sync::Mutex<std::collections::HashMap<Key, (Millis, Cached)>>);
 
 impl SessionCache {
-    fn get(&self, key: &Key) -> Option<Cached> {
+    /// A hit cached within [`SESSION_TTL`] before `now` (a clock set back misses).
+    fn get(&self, key: &Key, now: Millis) -> Option<Cached> {
         let map = self.0.lock().ok()?;
         let (at, v) = map.get(key)?;
-        (at.elapsed() < SESSION_TTL).then_some(*v)
+        (0..SESSION_TTL)
+            .contains(&now.saturating_sub(*at))
+            .then_some(*v)
     }
 
-    fn put(&self, key: Key, v: Cached) {
+    fn put(&self, key: Key, now: Millis, v: Cached) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() > 10_000 {
                 map.clear();
             }
-            map.insert(key, (std::time::Instant::now(), v));
+            map.insert(key, (now, v));
         }
     }
 
@@ -286,10 +288,10 @@ impl Store {
         Ok(n)
     }
 
-    /// Whether session `id` is live; cached for [`SESSION_TTL`].
-    pub async fn session_state(&self, id: &str) -> Result<SessionState> {
+    /// Whether session `id` is live; cached for [`SESSION_TTL`] after `now` (the app clock's).
+    pub async fn session_state(&self, id: &str, now: Millis) -> Result<SessionState> {
         let key = Key::Session(id.to_string());
-        if let Some(Cached::Session(s)) = self.sessions.get(&key) {
+        if let Some(Cached::Session(s)) = self.sessions.get(&key, now) {
             return Ok(s);
         }
         let mut c = self.conn().await?;
@@ -306,14 +308,14 @@ impl Store {
             },
             None => SessionState::Gone,
         };
-        self.sessions.put(key, Cached::Session(state));
+        self.sessions.put(key, now, Cached::Session(state));
         Ok(state)
     }
 
     /// The moment before which a user's tokens without a session id are refused; cached.
-    pub async fn session_cutoff(&self, user: UserId) -> Result<Option<Millis>> {
+    pub async fn session_cutoff(&self, user: UserId, now: Millis) -> Result<Option<Millis>> {
         let key = Key::Cutoff(user.0);
-        if let Some(Cached::Cutoff(c)) = self.sessions.get(&key) {
+        if let Some(Cached::Cutoff(c)) = self.sessions.get(&key, now) {
             return Ok(c);
         }
         let mut c = self.conn().await?;
@@ -323,7 +325,7 @@ impl Store {
             .await?
             .map(|r| r.try_get::<i64, _>("not_before"))
             .transpose()?;
-        self.sessions.put(key, Cached::Cutoff(cutoff));
+        self.sessions.put(key, now, Cached::Cutoff(cutoff));
         Ok(cutoff)
     }
 

@@ -19,7 +19,7 @@ pub struct TestArgs {
     /// Run the remaining stages after a failure (the summary still fails).
     #[arg(long)]
     keep_going: bool,
-    /// Skip a stage: tools, fmt, frontend, postgres, tests, frontend-tests, clippy.
+    /// Skip a stage: tools, fmt, tidy, frontend, postgres, tests, frontend-tests, clippy.
     #[arg(long, value_name = "STAGE")]
     skip: Vec<String>,
 }
@@ -34,6 +34,9 @@ pub fn execute(args: TestArgs) -> Result<()> {
         tools::ensure_wasm_tools(&project)
     });
     stages.run("fmt", || check_fmt(&project));
+    stages.run("tidy", || {
+        crate::tidy::run(project.root()).map_err(anyhow::Error::msg)
+    });
     // Without the tools stage (skipped, or failed with --keep-going), assume what is installed.
     let wasm_tools = wasm_tools.unwrap_or_else(|| tools::installed_wasm_tools(&project));
     stages.run("frontend", || frontend::build(&project, &wasm_tools));
