@@ -1,14 +1,14 @@
 //! Misclassifications found on the labelled corpora, pinned as one table: each group names
 //! what the classifier got wrong (a sentence), why the answer is what it is (the comment), and
-//! rows of (corpus file or short inline text, what it must say now). One [`check`] reads every
-//! row; a failure lists every row that broke, with the whole classification.
+//! rows of (message file, what it must say now). One [`check`] reads every row; a failure
+//! lists every row that broke, with the whole classification.
 //!
 //! Adding a regression is adding a row: `bsd(NAME)` is a file of sisimai's `maildir/bsd`,
-//! `corpus(PATH)` any file under `tests/corpora`, `text(BYTES)` a short message written here
-//! (anything longer than five lines belongs in a file). Then say what must hold: `.is(Class)`
-//! or `.bounce()` (any bounce class), `.to(&[..])` (the failed recipients, in order) or
-//! `.to_any_order(&[..])`, `.status(CODE)`, `.with(&[signals])`, `.without(&[signals])`,
-//! `.cause(GROUP)` (the first `cause:` signal of a delay notice).
+//! `corpus(PATH)` any file under `tests/corpora`, `file(NAME)` a message written for this table
+//! in `tests/regressions` (messages live in files, not in Rust literals). Then say what must
+//! hold: `.is(Class)` or `.bounce()` (any bounce class), `.to(&[..])` (the failed recipients,
+//! in order) or `.to_any_order(&[..])`, `.status(CODE)`, `.with(&[signals])`,
+//! `.without(&[signals])`, `.cause(GROUP)` (the first `cause:` signal of a delay notice).
 #![allow(clippy::unwrap_used)] // tests are exempt (house style)
 
 use std::path::Path;
@@ -23,8 +23,8 @@ enum Input {
     Corpus(&'static str),
     /// A file of `tests/corpora/sisimai-set-of-emails/maildir/bsd`.
     Bsd(&'static str),
-    /// A short message written in the table.
-    Text(&'static [u8]),
+    /// A file of `tests/regressions` (a message written for this table).
+    File(&'static str),
 }
 
 /// What a row expects of the class.
@@ -69,8 +69,8 @@ const fn corpus(path: &'static str) -> Row {
     row(Input::Corpus(path))
 }
 
-const fn text(raw: &'static [u8]) -> Row {
-    row(Input::Text(raw))
+const fn file(path: &'static str) -> Row {
+    row(Input::File(path))
 }
 
 impl Row {
@@ -127,24 +127,23 @@ impl Row {
         match self.input {
             Input::Corpus(p) => p.to_string(),
             Input::Bsd(n) => n.to_string(),
-            Input::Text(raw) => {
-                let s = String::from_utf8_lossy(raw);
-                format!("inline text {:?}", s.lines().next().unwrap_or(""))
-            }
+            Input::File(p) => p.to_string(),
         }
     }
 
     fn classify(&self) -> Classification {
         let read = |rel: &str| {
             let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/corpora")
+                .join("tests")
                 .join(rel);
             std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
         };
         match self.input {
-            Input::Corpus(p) => classify(&read(p)),
-            Input::Bsd(n) => classify(&read(&format!("sisimai-set-of-emails/maildir/bsd/{n}"))),
-            Input::Text(raw) => classify(raw),
+            Input::Corpus(p) => classify(&read(&format!("corpora/{p}"))),
+            Input::Bsd(n) => classify(&read(&format!(
+                "corpora/sisimai-set-of-emails/maildir/bsd/{n}"
+            ))),
+            Input::File(n) => classify(&read(&format!("regressions/{n}"))),
         }
     }
 }
@@ -492,18 +491,8 @@ const TABLE: &[(&str, &[Row])] = &[
     (
         "list mail about members is not a refusal",
         &[
-            text(
-                b"From: news@lists.example.org\r\nTo: rep@seller.example\r\nSubject: Digest\r\n\
-List-Id: <news.lists.example.org>\r\n\r\nWelcome to our members-only list. Post by non-member \
-is held for <mod@lists.example.org>.\r\n",
-            )
-            .is(ListMail),
-            text(
-                b"From: news@lists.example.org\r\nTo: rep@seller.example\r\nSubject: Digest\r\n\
-List-Id: <news.lists.example.org>\r\n\r\nReminder: you are not allowed to post job ads here; \
-send them to jobs@lists.example.org.\r\n",
-            )
-            .is(ListMail),
+            file("list-digest-about-members.eml").is(ListMail),
+            file("list-reminder-not-allowed-to-post.eml").is(ListMail),
         ],
     ),
     // A delay notice stays a delay notice, but says why it is delayed (`cause:*`): Exim's
