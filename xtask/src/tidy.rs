@@ -89,6 +89,7 @@ pub struct Violation {
 
 impl Violation {
     /// `rule path:line found`: what the tests compare.
+    #[cfg(test)]
     fn short(&self) -> String {
         format!(
             "{} {}:{} {}",

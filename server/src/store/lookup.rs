@@ -182,3 +182,41 @@ impl Store {
         Ok(Some((card, enrollments)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache follows the app clock: (ms after caching, hit?).
+    #[test]
+    fn a_cached_caller_lives_for_the_ttl_by_the_app_clock() -> std::result::Result<(), EmailError>
+    {
+        let account = Account {
+            id: AccountId(1),
+            name: "Acme".into(),
+            tier: Tier::Professional,
+        };
+        let user = User {
+            id: UserId(2),
+            account_id: account.id,
+            email: EmailAddress::parse("dana@acme.example")?,
+            name: "Dana".into(),
+            role: Role::Admin,
+            seat: None,
+            status: UserStatus::Active,
+        };
+        let at: Millis = 1_000_000;
+        for (after, hit) in [
+            (0, true),
+            (CALLER_TTL - 1, true),
+            (CALLER_TTL, false),
+            (-1, false),
+        ] {
+            let cache = CallerCache::default();
+            cache.put(account.id, user.id, at, (user.clone(), account.clone()));
+            let got = cache.get(account.id, user.id, at + after);
+            assert_eq!(got.is_some(), hit, "{after} ms after caching");
+        }
+        Ok(())
+    }
+}
