@@ -157,12 +157,6 @@ pub const ALLOWLIST: &[Allowed] = &[
         reason: "`domain::Evidence` is the wire type `shared::EvidenceView` (issue 15)",
         todo: true,
     },
-    Allowed {
-        rule: Rule::WireTypes,
-        path: "server/src/store/meetings.rs",
-        reason: "the store persists the wire type `shared::AvailabilityWindow` (issue 15)",
-        todo: true,
-    },
 ];
 
 /// Each workspace crate's allowed direct dependencies: (crate, normal and build, dev-only).

@@ -2,8 +2,8 @@
 //! through the API. Whether a meeting unenrolls is decided by `engine::meetings`.
 
 use shared::{
-    AvailabilityRequest, AvailabilityView, MeetingOutcomeView, MeetingRequest, MeetingSource,
-    MeetingView,
+    AvailabilityRequest, AvailabilityView, AvailabilityWindow, MeetingOutcomeView, MeetingRequest,
+    MeetingSource, MeetingView,
 };
 
 use super::ratelimit::{Limit, BOOKING_PER_CLIENT, BOOKING_PER_EMAIL, BOOKING_PER_PAGE};
@@ -16,7 +16,7 @@ use crate::engine::meetings::{decide, EnrollmentFacts, MeetingDecision, MeetingF
 use crate::mail::OutgoingEmail;
 use crate::store::{
     AvailabilityRow, EndRequest, NewEvent, NewMeeting, NewPendingBooking, PendingBooking,
-    StoreError,
+    StoreError, WindowRow,
 };
 
 /// How far ahead the booking page offers slots.
@@ -129,7 +129,15 @@ impl App {
         let row = AvailabilityRow {
             time_zone: req.time_zone.clone(),
             slot_minutes: req.slot_minutes,
-            windows: req.windows.clone(),
+            windows: req
+                .windows
+                .iter()
+                .map(|w| WindowRow {
+                    weekday: w.weekday.clone(),
+                    start: w.start.clone(),
+                    end: w.end.clone(),
+                })
+                .collect(),
         };
         to_engine(&row)?;
         self.store
@@ -151,7 +159,15 @@ impl App {
         Ok(AvailabilityView {
             time_zone: row.time_zone,
             slot_minutes: row.slot_minutes,
-            windows: row.windows,
+            windows: row
+                .windows
+                .into_iter()
+                .map(|w| AvailabilityWindow {
+                    weekday: w.weekday,
+                    start: w.start,
+                    end: w.end,
+                })
+                .collect(),
             meeting_link: self.meeting_url(caller.user.id, None),
         })
     }

@@ -189,8 +189,7 @@ mod tests {
 
     /// The cache follows the app clock: (ms after caching, hit?).
     #[test]
-    fn a_cached_caller_lives_for_the_ttl_by_the_app_clock() -> std::result::Result<(), EmailError>
-    {
+    fn a_cached_caller_lives_for_the_ttl_by_the_app_clock() -> std::result::Result<(), EmailError> {
         let account = Account {
             id: AccountId(1),
             name: "Acme".into(),

@@ -4,14 +4,24 @@ use sqlx::Row;
 
 use super::*;
 use crate::domain::*;
-use shared::{AvailabilityWindow, MeetingSource};
+use shared::MeetingSource;
 
 /// A user's stored availability.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AvailabilityRow {
     pub time_zone: String,
     pub slot_minutes: u32,
-    pub windows: Vec<AvailabilityWindow>,
+    pub windows: Vec<WindowRow>,
+}
+
+/// One weekly window as stored (JSON in `availability.windows`): `weekday` is `mon`..`sun`,
+/// `start`/`end` are `HH:MM`, local to the availability's time zone. The store's own type, so a
+/// change to the wire type (`shared::AvailabilityWindow`) cannot change what is stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WindowRow {
+    pub weekday: String,
+    pub start: String,
+    pub end: String,
 }
 
 /// A meeting to record.

@@ -32,7 +32,7 @@ pub use enrollments::{ClaimedSend, EndRequest, EnrollmentRow, ScheduledRow};
 pub use events::{EventRow, NewEvent, PerformanceCounts};
 pub use identity::{ApiKeyRow, Claim, NewTrust, TrustSettings, TrustedIdentity, GOOGLE, MICROSOFT};
 pub use inbound::{CompanyPeer, ImapSettings, Mailbox, NewInbound, SentRef};
-pub use meetings::{AvailabilityRow, NewMeeting};
+pub use meetings::{AvailabilityRow, NewMeeting, WindowRow};
 pub use pending_bookings::{NewPendingBooking, PendingBooking};
 pub use sessions::{RefreshOutcome, SessionRow, SessionState};
 pub use suppression::SuppressionRow;
