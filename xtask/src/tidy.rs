@@ -9,6 +9,7 @@
 //! | rule | where it applies | what it says |
 //! |---|---|---|
 //! | `actix` | every crate | `actix_*` is named only in `server/src/http/`, `tests/` and `xtask/` |
+//! | `sqlx` | every crate | `sqlx` is named only in the store (`server/src/store/`, or a `server/store/` crate) and `tests/` |
 //! | `anyhow` | every crate | `anyhow` is named only on the binary side (below), in `tests/` and `xtask/` |
 //! | `impl-app` | `server/` | `impl App` / `impl X for App` only in `server/src/service/` |
 //! | `clock` | `server/` | `Utc::now`, `Local::now`, `Instant::now`, `SystemTime::now` only in a `clock.rs` |
@@ -31,6 +32,7 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rule {
     Actix,
+    Sqlx,
     Anyhow,
     ImplApp,
     Clock,
@@ -43,6 +45,7 @@ impl Rule {
     fn name(self) -> &'static str {
         match self {
             Rule::Actix => "actix",
+            Rule::Sqlx => "sqlx",
             Rule::Anyhow => "anyhow",
             Rule::ImplApp => "impl-app",
             Rule::Clock => "clock",
@@ -55,6 +58,7 @@ impl Rule {
     fn what(self) -> &'static str {
         match self {
             Rule::Actix => "only `server/src/http/` names actix (ARCHITECTURE.md, Invariants)",
+            Rule::Sqlx => "only the store names sqlx (ARCHITECTURE.md, Invariants)",
             Rule::Anyhow => "`anyhow` lives only in binaries, xtask and tests; libraries return `thiserror` errors",
             Rule::ImplApp => "the use cases (`impl App`) live in `server/src/service/`",
             Rule::Clock => "only the clock module reads the time; everything else gets `now` from the app clock",
@@ -67,6 +71,7 @@ impl Rule {
     fn fix(self) -> &'static str {
         match self {
             Rule::Actix => "move the code into `server/src/http/` and call it from there (e.g. `http::run_system`, `http::serve`)",
+            Rule::Sqlx => "add a `Store` method (or use the store's own types and errors, e.g. `StoreError::from`) and call that",
             Rule::Anyhow => "return a `thiserror` error enum of this module, or move the code to the binary (`main.rs` or a module it declares)",
             Rule::ImplApp => "put the method in a file under `server/src/service/`, or make it a free function taking `&App`",
             Rule::Clock => "take `now: Millis` as an argument or call `App::now()` / `Clock::now_ms()`; for a wall-time IO deadline add an `ALLOWLIST` entry with its reason",
@@ -480,6 +485,10 @@ fn check_source(
     };
     let in_server = path.starts_with("server/");
     let actix_ok = under(path, &["server/src/http/", "tests/", "xtask/"]);
+    let sqlx_ok = under(
+        path,
+        &["server/src/store/", "server/store/", "tests/", "xtask/"],
+    );
     let anyhow_ok = is_binary_side(path, binary_side);
     let impl_app_scope = in_server && !path.starts_with("server/src/service/");
     let clock_scope = in_server && !path.ends_with("/clock.rs") && !is_test_or_example(path);
@@ -488,6 +497,11 @@ fn check_source(
         if !actix_ok {
             if let Some(found) = find_word(line, "actix_") {
                 push(out, Rule::Actix, n, found);
+            }
+        }
+        if !sqlx_ok {
+            if let Some(found) = find_word(line, "sqlx") {
+                push(out, Rule::Sqlx, n, found);
             }
         }
         if !anyhow_ok {
@@ -725,6 +739,36 @@ mod tests {
                 "actix server/src/bench.rs:1 `actix_web`",
                 "actix server/src/main.rs:1 `actix_web`",
                 "actix server/src/store/x.rs:2 `actix_files`",
+            ],
+        );
+    }
+
+    #[test]
+    fn sqlx_is_named_only_in_the_store_and_tests() {
+        check(
+            &[
+                (
+                    "server/src/store/mod.rs",
+                    "pub type Tx = sqlx::Transaction<'static, sqlx::Any>;\n",
+                ),
+                ("server/store/src/lib.rs", "use sqlx::Row;\n"),
+                (
+                    "server/src/service/x.rs",
+                    "fn f(tx: sqlx::Transaction) {}\n",
+                ),
+                (
+                    "server/src/demo.rs",
+                    "// sqlx stays in the store\n.map_err(|e: sqlx::Error| e)?;\n",
+                ),
+                (
+                    "server/src/lib.rs",
+                    "//! `store` (sqlx)\nfn sqlx_free() {}\n",
+                ),
+                ("tests/src/lib.rs", "use sqlx::Row;\n"),
+            ],
+            &[
+                "sqlx server/src/demo.rs:2 `sqlx`",
+                "sqlx server/src/service/x.rs:1 `sqlx`",
             ],
         );
     }
