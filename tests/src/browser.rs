@@ -123,6 +123,29 @@ impl Driver {
         Ok(Driver { child, port })
     }
 
+    /// Starts chromedriver and waits until it is ready. The port comes from `free_port`, so
+    /// another test may bind it before chromedriver does, which then exits at once: such a start
+    /// is retried on a new port (a few times), with each try's log kept beside the profile.
+    async fn start_ready(dir: &Path, deadline: Duration) -> Result<Driver> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let log = dir.join(format!("chromedriver-{tries}.log"));
+            let mut driver = Driver::start(&log)?;
+            match driver.wait_ready(deadline).await {
+                Ok(()) => return Ok(driver),
+                Err(e) if tries < 3 && driver.child.try_wait()?.is_some() => {
+                    let said = std::fs::read_to_string(&log).unwrap_or_default();
+                    eprintln!("chromedriver try {tries} exited at start ({e}); retrying on a new port. Its log:\n{said}");
+                }
+                Err(e) => {
+                    let said = std::fs::read_to_string(&log).unwrap_or_default();
+                    return Err(e.context(format!("chromedriver log:\n{said}")));
+                }
+            }
+        }
+    }
+
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -206,8 +229,7 @@ impl Browser {
         let profile = tempfile::Builder::new()
             .prefix("chromium-profile-")
             .tempdir()?;
-        let mut driver = Driver::start(&profile.path().join("chromedriver.log"))?;
-        driver.wait_ready(options.deadline).await?;
+        let driver = Driver::start_ready(profile.path(), options.deadline).await?;
 
         let mut args: Vec<String> = CHROME_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!(
@@ -231,8 +253,8 @@ impl Browser {
         builder.capabilities(caps);
         let client = builder.connect(&driver.url()).await.map_err(|e| {
             anyhow!(
-                "cannot open a Chromium session: {e} (chromedriver log: {})",
-                profile.path().join("chromedriver.log").display()
+                "cannot open a Chromium session: {e} (chromedriver logs in {})",
+                profile.path().display()
             )
         })?;
         Ok(Browser {
